@@ -1,0 +1,190 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { createBroker, type CivicBroker } from '../broker/index.ts';
+import { Ingest, Journal } from '../ingest/index.ts';
+import { Registry } from '../registry/index.ts';
+import { createApi, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
+import type { Store } from '../storage/index.ts';
+import { StoreWriter } from '../storage/index.ts';
+import { createStore } from './stores.ts';
+import { registryPath, type Config } from './config.ts';
+import { Processor } from './processor.ts';
+import { credentialsPath, seedRegistry } from './seed.ts';
+
+export interface AppInfo {
+  readonly mqttPort: number;
+  readonly httpPort: number;
+  readonly url: string;
+}
+
+/**
+ * The one composition root (STYLE.md habit 10): builds broker, ingest, analytics,
+ * storage, exporter and simulators, and owns the start/stop order that makes
+ * "acknowledged = stored" hold across restarts (ARCHITECTURE.md "Start and stop").
+ */
+export class App {
+  readonly metrics = new MetricsRegistry();
+  registry!: Registry;
+  store!: Store;
+  writer!: StoreWriter;
+  journal!: Journal;
+  ingest!: Ingest;
+  broker!: CivicBroker;
+  api!: ApiServer;
+  processor!: Processor;
+  simulation: Simulation | undefined;
+  private tick: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly config: Readonly<Config>,
+    readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<AppInfo> {
+    const { config, logger, metrics } = this;
+    collectDefaultMetrics({ register: metrics, prefix: 'civic_process_' });
+    await mkdir(config.dataDir, { recursive: true });
+    const registryFile = registryPath(config);
+    await seedRegistry(registryFile, config.dataDir, logger);
+    this.registry = await Registry.load(registryFile);
+
+    this.store = createStore(config, logger, metrics);
+    await this.store.open();
+    this.writer = new StoreWriter({ store: this.store, maxBatch: config.storage.maxBatch, logger, metrics, retry: { initialMs: 200, maxMs: 10_000 } });
+    this.journal = Journal.open({ dir: path.join(config.dataDir, 'journal'), segmentBytes: config.journal.segmentBytes, fsync: config.journal.fsync, logger, metrics });
+    this.ingest = new Ingest({
+      registry: this.registry,
+      journal: this.journal,
+      policy: {
+        maxFutureSkewMs: config.ingest.maxFutureSkewSeconds * 1000,
+        maxPastSkewMs: config.ingest.maxPastSkewSeconds * 1000,
+        rejectOlderThanMs: config.ingest.rejectOlderThanDays * 86_400_000,
+      },
+      deadLetterPayloadBytes: config.ingest.deadLetterPayloadBytes,
+      onDeadLetter: (d) => this.writer.addDeadLetter(d),
+      notify: (topic, payload) => void this.broker.publish(topic, payload, { qos: 0 }).catch(() => undefined),
+      logger,
+      metrics,
+    });
+    this.broker = createBroker({
+      host: config.bind,
+      port: config.mqtt.port,
+      registry: this.registry,
+      limits: config.mqtt,
+      onInbound: this.ingest.handle,
+      onRejected: (r) => this.ingest.rejectFromBroker(r),
+      logger,
+      metrics,
+    });
+    this.processor = new Processor({
+      registry: this.registry,
+      writer: this.writer,
+      allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
+      publishAlert: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
+      logger,
+      metrics,
+    });
+    this.processor.restore(await this.store.alerts({ states: ['open', 'acknowledged'], limit: 100_000 }));
+    this.processor.connect(this.ingest.readings$);
+
+    // Recovery: everything after the checkpoint is replayed through the same path
+    // before the broker accepts new messages (ARCHITECTURE.md "Durability").
+    const replayed = this.ingest.replay();
+    if (replayed) logger.info({ replayed, from: this.journal.checkpointed + 1 }, 'journal replayed');
+    await this.runTick();
+
+    const journal = this.journal;
+    new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
+
+    const { port: mqttPort } = await this.broker.start();
+    this.api = createApi({
+      host: config.bind,
+      port: config.http.port,
+      store: this.store,
+      registry: this.registry,
+      health: () => this.health(),
+      metrics,
+      sensorStatus: (id) => this.ingest.sensorStatus(id),
+      logger,
+      ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
+    });
+    const { port: httpPort, url } = await this.api.start();
+    await this.processor.goLive();
+    this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs);
+
+    if (config.simulate.enabled) {
+      const s = config.simulate;
+      this.simulation = createSimulation({
+        mqttUrl: `mqtt://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${mqttPort}`,
+        registry: this.registry,
+        credentials: await loadCredentials(config.dataDir),
+        speed: s.speed,
+        seed: s.seed,
+        qos: s.qos,
+        faults: { malformedRate: s.malformedRate, silentSensors: s.silentSensors, spikeRate: s.spikeRate, stuckSensors: s.stuckSensors },
+        logger: logger.child({ component: 'simulator' }),
+      });
+      await this.simulation.start();
+      logger.info({ credentials: credentialsPath(config.dataDir) }, 'simulators running');
+    }
+    logger.info({ mqttPort, httpPort, url, sensors: this.registry.size }, 'civicstream is running');
+    return { mqttPort, httpPort, url };
+  }
+
+  /**
+   * The single clock tick: close windows, run time-based rules, flush store batches,
+   * then advance the journal checkpoint to what is both stored and no longer held in
+   * an open aggregation window. Ticks never overlap.
+   */
+  runTick(): Promise<void> {
+    this.ticking = this.ticking.then(async () => {
+      try {
+        this.processor.onTick(Date.now());
+        await this.writer.flush();
+        const safe = Math.min(this.writer.committedSeq, this.processor.retainedFromSeq() - 1);
+        this.journal.checkpoint(safe);
+        this.journal.persistCheckpoint();
+      } catch (err) {
+        this.logger.error({ err }, 'tick failed; retried at the next tick');
+      }
+    });
+    return this.ticking;
+  }
+
+  async health(): Promise<HealthReport> {
+    const storeHealth = await this.store.health().catch((err: Error) => ({ ok: false, adapter: this.store.name, detail: err.message }));
+    const store = { ...storeHealth };
+    const journal = { ok: true, lastSeq: this.journal.lastSeq, checkpoint: this.journal.checkpointed, lag: this.journal.lastSeq - this.journal.checkpointed, diskBytes: this.journal.diskBytes() };
+    const broker = { ok: !!this.broker, connectedClients: this.broker.connectedClients };
+    const writer = { ok: true, pending: this.writer.pending, committedSeq: this.writer.committedSeq };
+    const down = !store.ok;
+    return { status: down ? ('down' as const) : ('ok' as const), components: { broker, journal, store, writer } };
+  }
+
+  /**
+   * Graceful stop (SIGTERM/SIGINT): stop the simulators and the broker (no new
+   * messages; in-flight ones finish their group commit), then flush and close the
+   * store and the journal. Nothing acknowledged is lost: it is stored, or it stays in
+   * the journal after the checkpoint and is replayed at the next start.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.tick) clearInterval(this.tick);
+      await this.simulation?.stop().catch((err: Error) => this.logger.warn({ err }, 'simulator stop'));
+      await this.broker?.stop();
+      await this.api?.stop();
+      await this.runTick();
+      this.ingest?.complete();
+      await this.writer?.flush();
+      await this.journal?.close();
+      await this.store?.close();
+      this.logger.info('civicstream stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,138 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The whole configuration as one schema: every field has a default and a unit in its
+ * description. Loaded once (file, then CIVIC_* environment overrides), validated with
+ * every error reported at once, then frozen (STYLE.md habit 5).
+ */
+const Port = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
+
+export const ConfigSchema = Type.Object(
+  {
+    /** Directory for the journal, embedded store, seeded registry and exports. */
+    dataDir: Type.String({ default: './data', description: 'data directory (journal, store, registry, exports)' }),
+    /** Registry YAML; default `<dataDir>/registry.yaml`, seeded from config/registry.demo.yaml on first start. */
+    registry: Type.Optional(Type.String({ description: 'sensor registry YAML path' })),
+    bind: Type.String({ default: '127.0.0.1', description: 'address the MQTT and HTTP listeners bind to (0.0.0.0 for sensors on the network)' }),
+    mqtt: Type.Object(
+      {
+        port: Port(1883, 'MQTT TCP port'),
+        maxPacketBytes: Type.Integer({ minimum: 256, default: 65_536, description: 'bytes; larger MQTT packets close the connection' }),
+        maxTopicLevels: Type.Integer({ minimum: 4, maximum: 100, default: 8, description: 'levels; deeper topics are refused' }),
+        drainTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'ms a stuck subscriber may block before it is disconnected' }),
+        connectTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'ms to wait for CONNECT' }),
+        keepaliveLimitSeconds: Type.Integer({ minimum: 0, default: 1_200, description: 's; largest keep-alive a client may ask for (0 = any)' }),
+        sensorRatePerSecond: Type.Number({ minimum: 0.01, default: 5, description: 'messages/s a sensor connection may sustain' }),
+        sensorBurst: Type.Integer({ minimum: 1, default: 50, description: 'messages a sensor may send in a burst' }),
+        gatewayRatePerSecond: Type.Number({ minimum: 0.01, default: 2_000, description: 'messages/s a gateway connection may sustain' }),
+        gatewayBurst: Type.Integer({ minimum: 1, default: 20_000, description: 'messages a gateway may send in a burst' }),
+      },
+      { default: {} },
+    ),
+    http: Type.Object(
+      {
+        port: Port(8080, 'HTTP API port'),
+        publicBaseUrl: Type.Optional(Type.String({ description: 'base URL used in links (default http://<bind>:<port>)' })),
+      },
+      { default: {} },
+    ),
+    ingest: Type.Object(
+      {
+        maxFutureSkewSeconds: Type.Integer({ minimum: 0, default: 300, description: 's a device clock may run ahead; beyond it receive time is used (flag CLOCK_SKEW)' }),
+        maxPastSkewSeconds: Type.Integer({ minimum: 0, default: 86_400, description: 's a device time may lag (buffered uploads); beyond it receive time is used (flag CLOCK_SKEW)' }),
+        rejectOlderThanDays: Type.Integer({ minimum: 1, default: 30, description: 'days; older device times are dead-lettered (TIMESTAMP_RANGE)' }),
+        deadLetterPayloadBytes: Type.Integer({ minimum: 64, default: 4_096, description: 'bytes of raw payload kept in a dead letter' }),
+      },
+      { default: {} },
+    ),
+    journal: Type.Object(
+      {
+        segmentBytes: Type.Integer({ minimum: 65_536, default: 64 * 1024 * 1024, description: 'bytes per journal segment file' }),
+        fsync: Type.Boolean({ default: true, description: 'fdatasync each group commit before acknowledging (turn off only for benchmarks of the bare cost)' }),
+      },
+      { default: {} },
+    ),
+    analytics: Type.Object(
+      {
+        allowedLatenessSeconds: Type.Integer({ minimum: 0, default: 60, description: 's behind real time a window stays open for late readings' }),
+        tickMs: Type.Integer({ minimum: 50, default: 1_000, description: 'ms between clock ticks (window close, store flush, checkpoint)' }),
+      },
+      { default: {} },
+    ),
+    storage: Type.Object(
+      {
+        adapter: Type.Union([Type.Literal('duckdb'), Type.Literal('influxdb'), Type.Literal('both')], { default: 'duckdb', description: 'embedded DuckDB, InfluxDB, or both (InfluxDB for history/Grafana, DuckDB for the API)' }),
+        maxBatch: Type.Integer({ minimum: 1, default: 5_000, description: 'readings per store write batch' }),
+        influxdb: Type.Object(
+          {
+            url: Type.String({ default: 'http://127.0.0.1:8086' }),
+            api: Type.Union([Type.Literal('v1'), Type.Literal('v2')], { default: 'v1', description: 'v1: /write + /query (1.x, 2.x via DBRP, 3.x); v2: /api/v2/write' }),
+            database: Type.String({ default: 'civicstream' }),
+            username: Type.Optional(Type.String()),
+            password: Type.Optional(Type.String()),
+            org: Type.Optional(Type.String()),
+            bucket: Type.Optional(Type.String()),
+            token: Type.Optional(Type.String()),
+            retention: Type.Object(
+              {
+                raw: Type.String({ default: '30d' }),
+                agg1m: Type.String({ default: '365d' }),
+                agg1h: Type.String({ default: 'INF' }),
+              },
+              { default: {} },
+            ),
+          },
+          { default: {} },
+        ),
+      },
+      { default: {} },
+    ),
+    simulate: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'run the built-in simulators with `start`' }),
+        speed: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'simulated seconds per real second' }),
+        seed: Type.Integer({ default: 20_181_001 }),
+        qos: Type.Union([Type.Literal(0), Type.Literal(1)], { default: 1 }),
+        malformedRate: Type.Number({ minimum: 0, maximum: 1, default: 0.002, description: 'share of simulated messages sent malformed (fault injection)' }),
+        spikeRate: Type.Number({ minimum: 0, maximum: 1, default: 0.001 }),
+        silentSensors: Type.Integer({ minimum: 0, default: 1 }),
+        stuckSensors: Type.Integer({ minimum: 0, default: 1 }),
+      },
+      { default: {} },
+    ),
+    log: Type.Object(
+      { level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }) },
+      { default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+/**
+ * Environment overrides: variable → config path. Documented in README "Configuration".
+ * Values are parsed as JSON where that yields a number/boolean, otherwise taken as strings.
+ */
+export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
+  CIVIC_DATA_DIR: 'dataDir',
+  CIVIC_REGISTRY: 'registry',
+  CIVIC_BIND: 'bind',
+  CIVIC_MQTT_PORT: 'mqtt.port',
+  CIVIC_HTTP_PORT: 'http.port',
+  CIVIC_PUBLIC_URL: 'http.publicBaseUrl',
+  CIVIC_SIMULATE: 'simulate.enabled',
+  CIVIC_SIM_SPEED: 'simulate.speed',
+  CIVIC_SIM_SEED: 'simulate.seed',
+  CIVIC_STORE: 'storage.adapter',
+  CIVIC_INFLUX_URL: 'storage.influxdb.url',
+  CIVIC_INFLUX_API: 'storage.influxdb.api',
+  CIVIC_INFLUX_DB: 'storage.influxdb.database',
+  CIVIC_INFLUX_USER: 'storage.influxdb.username',
+  CIVIC_INFLUX_PASSWORD: 'storage.influxdb.password',
+  CIVIC_INFLUX_ORG: 'storage.influxdb.org',
+  CIVIC_INFLUX_BUCKET: 'storage.influxdb.bucket',
+  CIVIC_INFLUX_TOKEN: 'storage.influxdb.token',
+  CIVIC_JOURNAL_FSYNC: 'journal.fsync',
+  CIVIC_LOG_LEVEL: 'log.level',
+};

@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { App } from '../app/app.ts';
+import { ConfigError, loadConfig, registryPath } from '../app/config.ts';
+import { createLogger } from '../app/logger.ts';
+import { seedRegistry } from '../app/seed.ts';
+import { Registry } from '../registry/index.ts';
+import { createSimulation, loadCredentials } from '../simulators/index.ts';
+
+function configOrExit(overrides: Record<string, unknown> = {}) {
+  try {
+    return loadConfig(process.env, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`civicstream: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** `civicstream start` and `civicstream simulate`. */
+export function registerRunCommands(program: Command): void {
+  program
+    .command('start')
+    .description('啟動整條管線 run broker, ingest, analytics, store, HTTP API (and simulators unless CIVIC_SIMULATE=off)')
+    .action(async () => {
+      const config = configOrExit();
+      const logger = createLogger(config.log.level);
+      const app = new App(config, logger);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
+        app.stop().then(
+          () => process.exit(0),
+          (err: Error) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      try {
+        const info = await app.start();
+        process.stdout.write(`civicstream: MQTT mqtt://${config.bind}:${info.mqttPort}  HTTP ${info.url}  (docs ${info.url}/docs)\n`);
+      } catch (err) {
+        logger.fatal({ err }, 'start failed');
+        await app.stop().catch(() => undefined);
+        process.exit(1);
+      }
+    });
+
+  program
+    .command('simulate')
+    .description('以模擬感測器發布資料 publish simulated sensor data to a running broker')
+    .option('--url <url>', 'broker URL (default mqtt://<bind>:<CIVIC_MQTT_PORT>)')
+    .option('--sensors <n>', 'fleet size: first N sensors with credentials', Number)
+    .option('--speed <x>', 'simulated seconds per real second', Number)
+    .option('--duration <s>', 'stop after this many real seconds', Number)
+    .option('--seed <n>', 'random seed (reproducible runs)', Number)
+    .option('--qos <0|1>', 'MQTT QoS', Number)
+    .option('--malformed-rate <r>', 'share of messages sent malformed', Number)
+    .option('--spike-rate <r>', 'share of readings with a spike', Number)
+    .option('--silent <n>', 'sensors that stay silent', Number)
+    .option('--stuck <n>', 'sensors that repeat one value', Number)
+    .action(async (o: { url?: string; sensors?: number; speed?: number; duration?: number; seed?: number; qos?: number; malformedRate?: number; spikeRate?: number; silent?: number; stuck?: number }) => {
+      const config = configOrExit();
+      const logger = createLogger(config.log.level);
+      const file = registryPath(config);
+      await seedRegistry(file, config.dataDir, logger);
+      const registry = await Registry.load(file);
+      const credentials = await loadCredentials(config.dataDir);
+      const s = config.simulate;
+      const ids = Object.keys(credentials.sensors).concat([...registry.sensors()].filter((x) => x.gateway).map((x) => x.id));
+      const sim = createSimulation({
+        mqttUrl: o.url ?? `mqtt://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${config.mqtt.port}`,
+        registry,
+        credentials,
+        ...(o.sensors ? { sensorIds: ids.slice(0, o.sensors) } : {}),
+        speed: o.speed ?? s.speed,
+        ...(o.duration ? { durationSeconds: o.duration } : {}),
+        seed: o.seed ?? s.seed,
+        qos: (o.qos ?? s.qos) === 0 ? 0 : 1,
+        faults: { malformedRate: o.malformedRate ?? s.malformedRate, spikeRate: o.spikeRate ?? s.spikeRate, silentSensors: o.silent ?? s.silentSensors, stuckSensors: o.stuck ?? s.stuckSensors },
+        logger,
+      });
+      const stop = async () => {
+        await sim.stop();
+        process.stdout.write(`${JSON.stringify(sim.stats)}\n`);
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
+      await sim.start();
+      if (o.duration) setTimeout(() => void stop(), o.duration * 1000);
+    });
+}

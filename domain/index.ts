@@ -1,0 +1,6 @@
+export * from './types.ts';
+export * from './kind.ts';
+export * from './topics.ts';
+export * from './time.ts';
+export * from './errors.ts';
+export { KINDS, KIND_NAMES, isSensorKind } from './kinds/index.ts';

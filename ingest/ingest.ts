@@ -1,0 +1,122 @@
+import { Ajv } from 'ajv';
+import type { Logger } from 'pino';
+import { Counter, type Registry as MetricsRegistry } from 'prom-client';
+import { Subject } from 'rxjs';
+import type { BrokerRejection, InboundHandler, InboundMessage } from '../broker/index.ts';
+import { KIND_NAMES, RejectError, parseTime, sensorTopic, type DeadLetter, type Reading, type RejectReason, type SensorKind, type SensorStatus } from '../domain/index.ts';
+import type { Registry } from '../registry/index.ts';
+import { decodeReading, encodeReading } from './codec.ts';
+import { deadLetter, rejectionNotice } from './dead-letter.ts';
+import { decode } from './decode.ts';
+import type { Journal } from './journal.ts';
+import { StatusSchema } from './schemas.ts';
+import type { TimePolicy } from './timestamp.ts';
+import { toReadings } from './to-readings.ts';
+
+export interface IngestOptions {
+  readonly registry: Registry;
+  readonly journal: Journal;
+  readonly policy: TimePolicy;
+  readonly deadLetterPayloadBytes: number;
+  readonly onDeadLetter: (d: DeadLetter) => void;
+  /** Publishes a rejection notice on the sensor's T3 topic (QoS 0). */
+  readonly notify?: (topic: string, payload: string) => void;
+  readonly clock?: () => number;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+}
+
+const validateStatus = new Ajv({ strict: false }).compile(StatusSchema);
+
+/**
+ * Ingest as named steps (STYLE.md habit 3): topic (parsed by the broker) → decode →
+ * resolve sensor → validate/normalise/stamp (to-readings.ts) → journal → emit.
+ * A reading is emitted on `readings$` only after it is durable, in journal order.
+ */
+export class Ingest {
+  private readonly readings = new Subject<Reading>();
+  private readonly statuses = new Subject<SensorStatus>();
+  readonly readings$ = this.readings.asObservable();
+  readonly status$ = this.statuses.asObservable();
+  private readonly latestStatus = new Map<string, SensorStatus>();
+  private readonly accepted: Record<SensorKind, Counter.Internal>;
+  private readonly rejected: Counter<'reason'>;
+  private readonly now: () => number;
+
+  constructor(private readonly o: IngestOptions) {
+    this.now = o.clock ?? Date.now;
+    const readings = new Counter({ name: 'civic_ingest_readings_total', help: 'readings accepted and journaled', labelNames: ['kind'], registers: [o.metrics] });
+    this.accepted = Object.fromEntries(KIND_NAMES.map((k) => [k, readings.labels(k)])) as Record<SensorKind, Counter.Internal>;
+    this.rejected = new Counter({ name: 'civic_ingest_rejected_total', help: 'messages rejected, by reason (dead-lettered)', labelNames: ['reason'], registers: [o.metrics] });
+  }
+
+  /** The broker's InboundHandler: calls `done` (→ PUBACK) once the outcome is durable. */
+  readonly handle: InboundHandler = (msg, done) => {
+    const parsed = msg.parsed;
+    if (!parsed) return this.reject(msg, 'BAD_TOPIC', 'not a telemetry or status topic', undefined), done();
+    const sensor = this.o.registry.sensor(parsed.sensorId);
+    if (!sensor) return this.reject(msg, 'UNKNOWN_SENSOR', `sensor ${parsed.sensorId} is not registered`, parsed.sensorId), done();
+    if (sensor.kind !== parsed.kind) return this.reject(msg, 'TOPIC_KIND_MISMATCH', `topic kind ${parsed.kind}, registry kind ${sensor.kind}`, sensor.id), done();
+    if (parsed.channel === 'status') return this.status(msg, sensor.id), done();
+    let readings: Reading[];
+    try {
+      readings = toReadings(decode(msg.payload), sensor, msg.receivedAt, this.o.policy);
+    } catch (err) {
+      if (!(err instanceof RejectError)) throw err;
+      this.reject(msg, err.reason, err.message, sensor.id);
+      return done();
+    }
+    let outstanding = readings.length;
+    for (const r of readings) {
+      r.seq = this.o.journal.append(encodeReading(r), (err) => {
+        if (err) return done(err); // not durable: no PUBACK, the device retries (J1)
+        this.accepted[r.kind].inc();
+        this.readings.next(r);
+        if (--outstanding === 0) done();
+      });
+    }
+  };
+
+  /** Dead-letters what the broker refused before ingest (ACL, rate, size, unknown sensor). */
+  rejectFromBroker(r: BrokerRejection): void {
+    this.rejected.labels(r.reason).inc();
+    this.o.onDeadLetter(deadLetter(r.reason, r.message, r.topic, r.clientId, r.sensorId, r.payload, r.payloadBytes, this.o.deadLetterPayloadBytes, this.now()));
+  }
+
+  /** Replays the journal tail after the checkpoint into `readings$` (startup, before the broker listens). */
+  replay(): number {
+    return this.o.journal.replay((seq, payload) => this.readings.next(decodeReading(seq, payload)));
+  }
+
+  sensorStatus(id: string): SensorStatus | undefined {
+    return this.latestStatus.get(id);
+  }
+
+  complete(): void {
+    this.readings.complete();
+    this.statuses.complete();
+  }
+
+  private status(msg: InboundMessage, sensorId: string): void {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(msg.payload.toString('utf8'));
+    } catch (err) {
+      return this.reject(msg, 'BAD_JSON', (err as Error).message, sensorId);
+    }
+    if (!validateStatus(doc)) return this.reject(msg, 'SCHEMA', `status ${validateStatus.errors?.[0]?.instancePath ?? ''} ${validateStatus.errors?.[0]?.message ?? ''}`.trim(), sensorId);
+    const ts = doc.dateObserved === undefined ? msg.receivedAt : parseTime(doc.dateObserved);
+    const status: SensorStatus = { ...this.latestStatus.get(sensorId), sensorId, ts: Number.isNaN(ts) ? msg.receivedAt : ts, ...doc };
+    delete (status as { dateObserved?: unknown }).dateObserved;
+    this.latestStatus.set(sensorId, status);
+    this.statuses.next(status);
+  }
+
+  private reject(msg: InboundMessage, reason: RejectReason, message: string, sensorId: string | undefined): void {
+    this.rejected.labels(reason).inc();
+    const at = this.now();
+    this.o.onDeadLetter(deadLetter(reason, message, msg.topic, msg.clientId, sensorId, msg.payload, msg.payload.length, this.o.deadLetterPayloadBytes, at));
+    const sensor = sensorId ? this.o.registry.sensor(sensorId) : undefined;
+    if (sensor && this.o.notify) this.o.notify(sensorTopic(sensor.kind, sensor.id, 'rejections'), rejectionNotice(reason, message, msg.topic, at));
+  }
+}

@@ -1,0 +1,218 @@
+import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writev } from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/**
+ * Append-only journal with group commit (J1–J5, see ARCHITECTURE.md "Durability").
+ *
+ * J1  A record is acknowledged (its callback runs) only after the write that holds it
+ *     has been fdatasync'ed: a QoS 1 PUBACK therefore means "on disk".
+ * J2  Records appended while a write is in flight form the next group: one writev and
+ *     one fdatasync per group, so fsync cost is shared by every message of the group.
+ * J3  Frame = [u32 length][u32 crc32 of seq+payload][f64 seq][payload]; a torn or
+ *     corrupt tail (crash mid-write) is detected by length/CRC and truncated at open.
+ * J4  Sequence numbers are dense and increasing in file order; segments are named by
+ *     their first sequence number.
+ * J5  The checkpoint is the highest sequence no longer needed by anything downstream;
+ *     segments entirely at or below it are deleted; replay starts after it.
+ */
+const HEADER = 16;
+const SEGMENT_RE = /^(\d{20})\.log$/;
+
+export interface JournalOptions {
+  readonly dir: string;
+  readonly segmentBytes: number;
+  readonly fsync: boolean;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
+type Done = (err?: Error) => void;
+
+export class Journal {
+  private fd = -1;
+  private segmentSize = 0;
+  private group: Buffer[] = [];
+  private groupDone: Done[] = [];
+  private writing = false;
+  private closing: Promise<void> | undefined;
+  private checkpointSeq: number;
+  private persistedCheckpoint: number;
+  private readonly segments: number[];
+  private readonly appended: Counter;
+  private readonly fsyncSeconds: Histogram;
+  private readonly groupSize: Histogram;
+
+  private constructor(
+    private readonly o: JournalOptions,
+    checkpoint: number,
+    segments: number[],
+    public lastSeq: number,
+  ) {
+    this.checkpointSeq = checkpoint;
+    this.persistedCheckpoint = checkpoint;
+    this.segments = segments;
+    this.appended = new Counter({ name: 'civic_journal_appended_total', help: 'records appended to the journal', registers: [o.metrics] });
+    this.fsyncSeconds = new Histogram({ name: 'civic_journal_commit_seconds', help: 'writev + fdatasync time per group commit', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [o.metrics] });
+    this.groupSize = new Histogram({ name: 'civic_journal_group_records', help: 'records per group commit', buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000], registers: [o.metrics] });
+  }
+
+  static open(o: JournalOptions): Journal {
+    mkdirSync(o.dir, { recursive: true });
+    const checkpoint = readCheckpoint(o.dir);
+    const segments = readdirSync(o.dir).flatMap((f) => { const m = SEGMENT_RE.exec(f); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b);
+    let lastSeq = checkpoint;
+    // Only the newest segment can have a torn tail (J3); older ones were closed cleanly.
+    while (segments.length) {
+      const first = segments[segments.length - 1] as number;
+      const file = segmentPath(o.dir, first);
+      const { last, goodBytes, size } = scan(file, () => undefined);
+      if (goodBytes < size) {
+        o.logger.warn({ file, goodBytes, size }, 'journal: truncating torn tail');
+        truncateSync(file, goodBytes);
+      }
+      if (last === undefined) { unlinkSync(file); segments.pop(); continue; }
+      lastSeq = Math.max(lastSeq, last);
+      break;
+    }
+    const j = new Journal(o, checkpoint, segments, lastSeq);
+    return j;
+  }
+
+  /** Calls `fn` for every record after the checkpoint, in sequence order (startup recovery). */
+  replay(fn: (seq: number, payload: Buffer) => void): number {
+    let count = 0;
+    for (let i = 0; i < this.segments.length; i++) {
+      const next = this.segments[i + 1];
+      if (next !== undefined && next - 1 <= this.checkpointSeq) continue;
+      scan(segmentPath(this.o.dir, this.segments[i] as number), (seq, payload) => {
+        if (seq > this.checkpointSeq) { fn(seq, payload); count++; }
+      });
+    }
+    return count;
+  }
+
+  /** Appends one record; `done` runs once it is durable (J1). Returns its sequence number. */
+  append(payload: Buffer, done: Done): number {
+    const seq = ++this.lastSeq;
+    const frame = Buffer.allocUnsafe(HEADER + payload.length);
+    frame.writeUInt32LE(payload.length, 0);
+    frame.writeDoubleLE(seq, 8);
+    payload.copy(frame, HEADER);
+    frame.writeUInt32LE(crc32(frame.subarray(8)), 4);
+    this.group.push(frame);
+    this.groupDone.push(done);
+    if (!this.writing) this.writing = true, setImmediate(() => this.commit());
+    this.appended.inc();
+    return seq;
+  }
+
+  private commit(): void {
+    if (this.group.length === 0) { this.writing = false; return; }
+    if (this.fd < 0) this.openSegment(this.lastSeq - this.group.length + 1);
+    const frames = this.group;
+    const dones = this.groupDone;
+    this.group = [];
+    this.groupDone = [];
+    const started = process.hrtime.bigint();
+    writev(this.fd, frames, (err, bytes) => {
+      if (err) return this.finish(frames, dones, started, err);
+      this.segmentSize += bytes;
+      if (!this.o.fsync) return this.finish(frames, dones, started);
+      fdatasync(this.fd, (syncErr) => this.finish(frames, dones, started, syncErr ?? undefined));
+    });
+  }
+
+  private finish(frames: Buffer[], dones: Done[], started: bigint, err?: Error): void {
+    this.fsyncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.groupSize.observe(frames.length);
+    if (err) this.o.logger.error({ err }, 'journal: write failed; messages not acknowledged');
+    if (!err && this.segmentSize >= this.o.segmentBytes) this.rotate();
+    for (const d of dones) d(err);
+    this.commit();
+  }
+
+  private openSegment(firstSeq: number): void {
+    this.fd = openSync(segmentPath(this.o.dir, firstSeq), 'a');
+    this.segmentSize = 0;
+    this.segments.push(firstSeq);
+  }
+
+  private rotate(): void {
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Marks everything up to `seq` as no longer needed (J5). Cheap; persisted by `persistCheckpoint`. */
+  checkpoint(seq: number): void {
+    if (seq > this.checkpointSeq) this.checkpointSeq = Math.min(seq, this.lastSeq);
+  }
+
+  get checkpointed(): number {
+    return this.checkpointSeq;
+  }
+
+  /** Writes the checkpoint atomically and deletes fully covered segments. Called from the clock tick. */
+  persistCheckpoint(): void {
+    if (this.checkpointSeq === this.persistedCheckpoint) return;
+    const tmp = path.join(this.o.dir, 'checkpoint.tmp');
+    writeFileSync(tmp, String(this.checkpointSeq));
+    renameSync(tmp, path.join(this.o.dir, 'checkpoint'));
+    this.persistedCheckpoint = this.checkpointSeq;
+    while (this.segments.length > 1 && (this.segments[1] as number) - 1 <= this.checkpointSeq) {
+      unlinkSync(segmentPath(this.o.dir, this.segments.shift() as number));
+    }
+  }
+
+  /** Bytes on disk across segments (for /healthz). */
+  diskBytes(): number {
+    return this.segments.reduce((sum, s) => { try { return sum + statSync(segmentPath(this.o.dir, s)).size; } catch { return sum; } }, 0);
+  }
+
+  /** Waits for in-flight groups, then closes. Appends after close fail. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const wait = () => {
+        if (this.writing) return setTimeout(wait, 2);
+        if (this.fd >= 0) closeSync(this.fd);
+        this.fd = -1;
+        this.persistCheckpoint();
+        resolve();
+      };
+      wait();
+    });
+    return this.closing;
+  }
+}
+
+function segmentPath(dir: string, firstSeq: number): string {
+  return path.join(dir, `${String(firstSeq).padStart(20, '0')}.log`);
+}
+
+function readCheckpoint(dir: string): number {
+  try {
+    const n = Number(readFileSync(path.join(dir, 'checkpoint'), 'utf8'));
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Reads valid frames; stops at the first torn/corrupt one (J3). */
+function scan(file: string, fn: (seq: number, payload: Buffer) => void): { last: number | undefined; goodBytes: number; size: number } {
+  const buf = readFileSync(file);
+  let off = 0;
+  let last: number | undefined;
+  while (off + HEADER <= buf.length) {
+    const len = buf.readUInt32LE(off);
+    const end = off + HEADER + len;
+    if (end > buf.length) break;
+    if (crc32(buf.subarray(off + 8, end)) !== buf.readUInt32LE(off + 4)) break;
+    last = buf.readDoubleLE(off + 8);
+    fn(last, buf.subarray(off + HEADER, end));
+    off = end;
+  }
+  return { last, goodBytes: off, size: buf.length };
+}

@@ -1,0 +1,3 @@
+export { Registry, RegistryError } from './registry.ts';
+export { RegistryDoc, type RegistryDocT, type SensorDocT, type GatewayDocT } from './schema.ts';
+export { hashSecret, verifySecret, newSecret, VerifiedSecretCache } from './credentials.ts';

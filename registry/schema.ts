@@ -1,0 +1,42 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { KIND_NAMES } from '../domain/index.ts';
+
+const Localized = Type.Object({ 'zh-TW': Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+const Id = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
+
+export const DistrictDoc = Type.Object({ code: Type.String({ minLength: 1 }), name: Localized }, { additionalProperties: false });
+
+export const GatewayDoc = Type.Object(
+  { id: Id, name: Localized, secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })) },
+  { additionalProperties: false },
+);
+
+export const SensorDoc = Type.Object(
+  {
+    id: Id,
+    kind: Type.Union(KIND_NAMES.map((k) => Type.Literal(k))),
+    name: Localized,
+    /** District code; must be listed under `districts`. */
+    district: Type.String({ minLength: 1 }),
+    location: Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, { additionalProperties: false }),
+    intervalSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+    params: Type.Record(Type.String(), Type.Unknown()),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    gateway: Type.Optional(Id),
+    secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const RegistryDoc = Type.Object(
+  {
+    districts: Type.Array(DistrictDoc),
+    gateways: Type.Optional(Type.Array(GatewayDoc)),
+    sensors: Type.Array(SensorDoc),
+  },
+  { additionalProperties: false },
+);
+
+export type RegistryDocT = Static<typeof RegistryDoc>;
+export type SensorDocT = Static<typeof SensorDoc>;
+export type GatewayDocT = Static<typeof GatewayDoc>;

@@ -1,0 +1,4 @@
+export type { Store, StoreHealth, ReadingQuery, LatestQuery, AggregateQuery, AlertQuery, DeadLetterQuery } from './port.ts';
+export { DuckDbStore, type DuckDbStoreOptions } from './duckdb/index.ts';
+export { StoreWriter, type StoreWriterOptions } from './writer.ts';
+export { TeeStore } from './tee.ts';
