@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { SensorStatus } from '../domain/index.ts';
+import type { Registry } from '../registry/index.ts';
+import type { Store } from '../storage/port.ts';
+import { DEFAULT_LIMITS, type ApiContext, type ApiLimits } from './context.ts';
+import { registerDocs } from './docs.ts';
+import { installErrorHandling } from './error-handler.ts';
+import type { HealthSource } from './health.ts';
+import { installHttpMetrics } from './http-metrics.ts';
+import { aggregateRoutes } from './routes/aggregates.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { latestRoutes } from './routes/latest.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { readingRoutes } from './routes/readings.ts';
+import { sensorRoutes } from './routes/sensors.ts';
+
+export type { HealthComponent, HealthReport, HealthSource } from './health.ts';
+export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts';
+export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
+
+/** Version of the /api/v1 contract shown in the OpenAPI document (not the package version). */
+export const API_VERSION = '1.0.0';
+
+export interface ApiOptions {
+  /** Bind address. The config default is loopback: dead letters are unauthenticated until issue 3. */
+  host: string;
+  /** 0 = a free port (tests). */
+  port: number;
+  store: Store;
+  registry: Registry;
+  /** The composition root gathers broker/journal/store status. */
+  health: HealthSource;
+  metrics: MetricsRegistry;
+  /** Latest device status (status topic / Last Will), when the pipeline tracks it. */
+  sensorStatus?: (id: string) => SensorStatus | undefined;
+  logger: Logger;
+  /** e.g. https://data.city.gov.tw — makes `next` links absolute and fills OpenAPI `servers`. */
+  publicBaseUrl?: string;
+  /** Overrides of DEFAULT_LIMITS from the validated config. */
+  limits?: Partial<ApiLimits>;
+  /** Clock for range defaults and staleness; Date.now unless a test pins time. */
+  now?: () => number;
+}
+
+export interface ApiServer {
+  start(): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+  readonly app: FastifyInstance;
+}
+
+/**
+ * Builds the HTTP API: one Fastify instance, the error shape and metrics hooks at the root,
+ * the OpenAPI generator, then one encapsulated plugin per route group. Nothing listens
+ * until start(); `app.inject()` works without it.
+ */
+export function createApi(o: ApiOptions): ApiServer {
+  const baseUrl = (o.publicBaseUrl ?? '').replace(/\/+$/, '');
+  const ctx: ApiContext = Object.freeze({
+    store: o.store,
+    registry: o.registry,
+    ...(o.sensorStatus ? { sensorStatus: o.sensorStatus } : {}),
+    limits: Object.freeze({ ...DEFAULT_LIMITS, ...o.limits }),
+    baseUrl,
+    now: o.now ?? Date.now,
+  });
+
+  const app = Fastify({
+    // pino's Logger generic is narrower than Fastify's logger type; it is the same object Fastify expects.
+    loggerInstance: o.logger.child({ component: 'exporter' }) as FastifyBaseLogger,
+    // Per-request info logs would dominate the log at open-data call rates; the request metrics cover them.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true },
+    // Fastify's default removeAdditional would silently drop unknown query parameters; we want a 400 naming them.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+
+  installErrorHandling(app);
+  installHttpMetrics(app, o.metrics);
+  // Registered without awaiting: avvio loads plugins in order, so the OpenAPI generator's
+  // onRoute hook is in place before any route plugin runs, and inject()/listen() await it all.
+  registerDocs(app, API_VERSION, o.publicBaseUrl ? baseUrl : undefined);
+  void app.register(opsRoutes, { health: o.health, metrics: o.metrics });
+  void app.register(sensorRoutes, { ctx });
+  void app.register(latestRoutes, { ctx });
+  void app.register(readingRoutes, { ctx });
+  void app.register(aggregateRoutes, { ctx });
+  void app.register(alertRoutes, { ctx });
+  void app.register(deadLetterRoutes, { ctx });
+
+  return {
+    app,
+    async start() {
+      await app.listen({ host: o.host, port: o.port });
+      const port = (app.server.address() as AddressInfo).port;
+      const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+      // The address actually listened on (publicBaseUrl may be a proxy in front of it).
+      return { port, url: `http://${host}:${port}` };
+    },
+    async stop() {
+      await app.close();
+    },
+  };
+}

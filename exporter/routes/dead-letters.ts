@@ -1,0 +1,105 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { REJECT_CATALOGUE, SENSOR_ID_PATTERN, toTaipeiIso, type DeadLetter, type RejectReason } from '../../domain/index.ts';
+import type { ApiContext } from '../context.ts';
+import { TAGS } from '../docs.ts';
+import { ERROR_RESPONSES, LimitParam, Localized, StringEnum } from '../schemas.ts';
+
+/*
+ * Dead letters are operational data for city IT staff: raw payloads may reveal device
+ * details a vendor did not mean to publish. Issue 3 (staff authentication) will put these
+ * routes behind staff sign-on; until then the API binds to a local address by default
+ * (config `api.host`), and nothing here should be exposed through a public proxy.
+ */
+
+const REASONS = Object.keys(REJECT_CATALOGUE) as RejectReason[];
+
+const querySchema = (ctx: ApiContext) =>
+  Type.Object(
+    {
+      reason: Type.Optional(StringEnum(REASONS, { description: '拒收原因代碼 / reject reason code' })),
+      sensor: Type.Optional(Type.String({ pattern: SENSOR_ID_PATTERN.source, description: '感測器 id / sensor id' })),
+      limit: LimitParam(ctx.limits.listDefaultLimit, ctx.limits.listMaxLimit),
+    },
+    { additionalProperties: false },
+  );
+
+const DeadLetterItem = Type.Object({
+  at: Type.String(),
+  reason: Type.String(),
+  reasonText: Localized,
+  message: Type.String(),
+  topic: Type.String(),
+  clientId: Type.String(),
+  sensorId: Type.Optional(Type.String()),
+  payload: Type.String({ description: '原始內容（UTF-8，已截斷）/ raw payload as UTF-8, bounded' }),
+  payloadBytes: Type.Integer({ description: '原始內容位元組數 / size of the original payload' }),
+  payloadTruncated: Type.Boolean(),
+});
+
+function deadLetterItem(d: DeadLetter, maxChars: number) {
+  const truncated = d.payload.length > maxChars;
+  return {
+    at: toTaipeiIso(d.at),
+    reason: d.reason,
+    reasonText: REJECT_CATALOGUE[d.reason],
+    message: d.message,
+    topic: d.topic,
+    clientId: d.clientId,
+    ...(d.sensorId !== undefined ? { sensorId: d.sensorId } : {}),
+    payload: truncated ? d.payload.slice(0, maxChars) : d.payload,
+    payloadBytes: d.payloadBytes,
+    // The ingest bound cuts payloads too, so compare against the original size as well.
+    payloadTruncated: truncated || Buffer.byteLength(d.payload, 'utf8') < d.payloadBytes,
+  };
+}
+
+/** GET /api/v1/dead-letters and /counts — why messages were rejected (EMQX users asked for visible drop counters). */
+export const deadLetterRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const Query = querySchema(ctx);
+  app.get<{ Querystring: Static<typeof Query> }>(
+    '/api/v1/dead-letters',
+    {
+      schema: {
+        tags: [TAGS.deadLetters.name],
+        summary: '被拒收訊息 / Dead letters',
+        description: '僅供市府資訊人員使用 / For city IT staff only (staff auth arrives with issue 3).',
+        querystring: Query,
+        response: { 200: Type.Object({ count: Type.Integer(), items: Type.Array(DeadLetterItem) }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const { reason, sensor, limit } = request.query;
+      const rows = await ctx.store.deadLetters({ limit, ...(reason ? { reason } : {}), ...(sensor ? { sensorId: sensor } : {}) });
+      void reply.header('cache-control', 'private, no-store');
+      return { count: rows.length, items: rows.map((d) => deadLetterItem(d, ctx.limits.deadLetterPayloadChars)) };
+    },
+  );
+
+  app.get(
+    '/api/v1/dead-letters/counts',
+    {
+      schema: {
+        tags: [TAGS.deadLetters.name],
+        summary: '各原因拒收數 / Dead letters counted per reason',
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ total: Type.Integer(), counts: Type.Record(Type.String(), Type.Integer()) }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (_request, reply) => {
+      const stored = await ctx.store.deadLetterCounts();
+      // Every catalogue reason appears, zero included, so dashboards get a stable shape.
+      const counts: Record<string, number> = {};
+      let total = 0;
+      for (const r of REASONS) {
+        counts[r] = stored[r] ?? 0;
+        total += counts[r];
+      }
+      void reply.header('cache-control', 'private, no-store');
+      return { total, counts };
+    },
+  );
+};

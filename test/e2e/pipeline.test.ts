@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import type { MqttClient } from 'mqtt';
+import { connect, eventually, publish, startApp } from '../support/app.ts';
+
+type Item = { sensorId: string; kind: string; values: Record<string, unknown>; flags: string[] };
+type DeadLetterItem = { reason: string; topic: string; sensorId?: string; payload: string; message: string };
+
+/** Runs a command without blocking the event loop (the broker under test lives in this process). */
+function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', () => {
+  let env: Awaited<ReturnType<typeof startApp>>;
+  const clients: MqttClient[] = [];
+  const now = () => new Date().toISOString();
+  const direct = { 'air-quality': 'aq-zhongli-road-01', 'water-level': 'wl-laojie-zhongli', streetlight: 'sl-zhongli-zhonghua-01', parking: 'pk-zhongli-station-front' } as const;
+
+  before(async () => {
+    env = await startApp({ 'analytics.allowedLatenessSeconds': 0 });
+  });
+  after(async () => {
+    for (const c of clients) c.end(true);
+    await env.stop();
+  });
+
+  const sensorClient = async (id: string) => {
+    const c = await connect(env.mqttUrl, id, env.credentials.sensors[id] as string);
+    clients.push(c);
+    return c;
+  };
+
+  it('stores valid readings of all four kinds and serves them as latest, by kind, and as CSV', async () => {
+    const payloads: Record<keyof typeof direct, object> = {
+      'air-quality': { dateObserved: now(), pm25: 18.2, pm10: 33 },
+      'water-level': { dateObserved: now(), currentLevel: 1.42 },
+      streetlight: { dateObserved: now(), powerState: 'on', status: 'ok', powerConsumption: 96.5 },
+      parking: { dateObserved: now(), availableSpotNumber: 41 },
+    };
+    for (const [kind, id] of Object.entries(direct) as Array<[keyof typeof direct, string]>) {
+      const c = await sensorClient(id);
+      await publish(c, `sensors/${kind}/${id}/telemetry`, JSON.stringify(payloads[kind]));
+    }
+    const latest = await eventually(async () => {
+      const body = await env.json<{ items: Item[] }>('/api/v1/latest');
+      return Object.values(direct).every((id) => body.items.some((i) => i.sensorId === id)) && body;
+    }, 'readings of all four kinds in /api/v1/latest');
+    const byId = new Map(latest.items.map((i) => [i.sensorId, i]));
+    assert.equal(byId.get(direct['air-quality'])?.values.pm25, 18.2);
+    assert.equal(byId.get(direct['water-level'])?.values.currentLevel, 1.42);
+    assert.equal(byId.get(direct.streetlight)?.values.powerState, 'on');
+    assert.equal(byId.get(direct.parking)?.values.occupiedSpotNumber, (byId.get(direct.parking)?.values.totalSpotNumber as number) - 41);
+    assert.ok(byId.get(direct.parking)?.flags.includes('ESTIMATED'));
+
+    const parking = await env.json<{ items: Item[] }>('/api/v1/latest?kind=parking');
+    assert.ok(parking.items.length >= 1 && parking.items.every((i) => i.kind === 'parking'));
+
+    const csv = await env.get(`/api/v1/sensors/${direct['air-quality']}/readings?format=csv`);
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
+    const [header, row] = csv.text.trim().split(/\r?\n/);
+    assert.match(header ?? '', /pm25 \(ug\/m3\)/);
+    assert.match(row ?? '', /18\.2/);
+  });
+
+  it('accepts SenML and converts units', async () => {
+    const id = 'aq-zhongli-ind-01';
+    const c = await sensorClient(id);
+    await publish(c, `sensors/air-quality/${id}/telemetry`, JSON.stringify([{ bn: `urn:dev:${id}:`, n: 'pm25', u: 'mg/m3', v: 0.0251 }, { n: 'pm10', u: 'ug/m3', v: 40 }]));
+    const item = await eventually(async () => (await env.json<{ items: Item[] }>('/api/v1/latest?kind=air-quality')).items.find((i) => i.sensorId === id), 'SenML reading');
+    assert.ok(Math.abs((item.values.pm25 as number) - 25.1) < 1e-9);
+    assert.equal(item.values.pm10, 40);
+  });
+
+  it('dead-letters malformed payloads with reason and raw payload, counts them, and tells the sensor on its rejections topic', async () => {
+    const id = 'aq-taoyuan-road-01';
+    const c = await sensorClient(id);
+    const notices: Array<{ code: string }> = [];
+    await new Promise<void>((resolve, reject) => c.subscribe(`sensors/air-quality/${id}/rejections`, { qos: 0 }, (err) => (err ? reject(err) : resolve())));
+    c.on('message', (_t, p) => notices.push(JSON.parse(p.toString()) as { code: string }));
+    await publish(c, `sensors/air-quality/${id}/telemetry`, '{"pm25": 12,');
+    await publish(c, `sensors/air-quality/${id}/telemetry`, JSON.stringify({ pm25: 'a lot' }));
+    await publish(c, `sensors/air-quality/${id}/telemetry`, JSON.stringify({ pm25: 5, dateObserved: '1999-01-01T00:00:00+08:00' }));
+    const letters = await eventually(async () => {
+      const body = await env.json<{ items: DeadLetterItem[] }>(`/api/v1/dead-letters?sensor=${id}`);
+      return body.items.length >= 3 && body.items;
+    }, 'three dead letters');
+    const reasons = letters.map((d) => d.reason).sort();
+    assert.deepEqual(reasons, ['BAD_JSON', 'SCHEMA', 'TIMESTAMP_RANGE']);
+    assert.ok(letters.some((d) => d.payload === '{"pm25": 12,'), 'raw payload kept');
+    const counts = await env.json<{ counts: Record<string, number> }>('/api/v1/dead-letters/counts');
+    assert.ok((counts.counts.BAD_JSON ?? 0) >= 1 && (counts.counts.SCHEMA ?? 0) >= 1);
+    await eventually(async () => notices.length >= 3, 'rejection notices on T3');
+    assert.deepEqual(notices.map((n) => n.code).sort(), ['BAD_JSON', 'SCHEMA', 'TIMESTAMP_RANGE']);
+    const metrics = await env.get('/metrics');
+    assert.match(metrics.text, /civic_ingest_rejected_total\{reason="BAD_JSON"\} [1-9]/);
+  });
+
+  it('gateways publish for their sensors; an unknown sensor behind a gateway is dead-lettered', async () => {
+    const gw = 'gw-lora-taoyuan-01';
+    const c = await connect(env.mqttUrl, gw, env.credentials.gateways[gw] as string);
+    clients.push(c);
+    await publish(c, 'sensors/water-level/fl-zhongli-xinsheng/telemetry', JSON.stringify({ dateObserved: now(), floodDepth: 2 }));
+    await publish(c, 'sensors/water-level/fl-not-registered/telemetry', JSON.stringify({ floodDepth: 2 }));
+    await eventually(async () => (await env.json<{ items: Item[] }>('/api/v1/latest?kind=water-level')).items.find((i) => i.sensorId === 'fl-zhongli-xinsheng'), 'gateway reading');
+    await eventually(async () => (await env.json<{ items: DeadLetterItem[] }>('/api/v1/dead-letters?reason=UNKNOWN_SENSOR')).items.length > 0, 'UNKNOWN_SENSOR dead letter');
+  });
+
+  it('opens a basic threshold alert above the flood threshold and resolves it when the water recedes', async () => {
+    const gw = 'gw-lora-taoyuan-01';
+    const c = await connect(env.mqttUrl, gw, env.credentials.gateways[gw] as string);
+    clients.push(c);
+    const topic = 'sensors/water-level/fl-taoyuan-zhongshan/telemetry';
+    await publish(c, topic, JSON.stringify({ dateObserved: new Date(Date.now() - 2000).toISOString(), floodDepth: 35 }));
+    type A = { subject: string; state: string; severity: string };
+    await eventually(async () => (await env.json<{ items: A[] }>('/api/v1/alerts?state=open')).items.find((a) => a.subject === 'fl-taoyuan-zhongshan'), 'open flood alert');
+    await publish(c, topic, JSON.stringify({ dateObserved: now(), floodDepth: 0 }));
+    await eventually(async () => (await env.json<{ items: A[] }>('/api/v1/alerts?state=resolved')).items.find((a) => a.subject === 'fl-taoyuan-zhongshan'), 'resolved flood alert');
+  });
+
+  it('stores readings behind the watermark flagged LATE and leaves them out of the aggregates', async () => {
+    const id = 'aq-bade-road-01';
+    const c = await sensorClient(id);
+    const base = Math.floor((Date.now() - 5 * 60_000) / 60_000) * 60_000;
+    for (const [i, pm25] of [10, 20, 30].entries()) await publish(c, `sensors/air-quality/${id}/telemetry`, JSON.stringify({ dateObserved: base + i * 1000, pm25 }));
+    const stored = await eventually(async () => {
+      const body = await env.json<{ items: Array<{ flags: string[] }> }>(`/api/v1/sensors/${id}/readings?from=${new Date(base).toISOString()}`);
+      return body.items.length === 3 && body.items;
+    }, 'late readings stored');
+    assert.ok(stored.every((r) => r.flags.includes('LATE')));
+    await env.app.runTick();
+    const aggs = await env.json<{ items: Array<{ field: string }> }>(`/api/v1/aggregates?scope=sensor&period=1m&key=${id}&from=${new Date(base).toISOString()}`);
+    assert.equal(aggs.items.filter((a) => a.field === 'pm25').length, 0, 'late readings are not aggregated');
+  });
+
+  it('closes 1-minute sensor and district aggregates when the watermark passes the window', { timeout: 120_000 }, async () => {
+    const id = 'aq-guishan-road-01';
+    const c = await sensorClient(id);
+    const sent: Array<{ ts: number; pm25: number }> = [];
+    for (const pm25 of [11, 22, 33]) {
+      const ts = Date.now();
+      sent.push({ ts, pm25 });
+      await publish(c, `sensors/air-quality/${id}/telemetry`, JSON.stringify({ dateObserved: ts, pm25 }));
+    }
+    const window = Math.floor((sent[0] as { ts: number }).ts / 60_000) * 60_000;
+    const inWindow = sent.filter((s) => s.ts < window + 60_000).map((s) => s.pm25);
+    type Agg = { key: string; field: string; count: number; mean: number; min: number; max: number; start: string };
+    // With allowedLatenessSeconds = 0 the window closes at its end: at most a minute away.
+    const agg = await eventually(async () => {
+      const body = await env.json<{ items: Agg[] }>(`/api/v1/aggregates?scope=sensor&period=1m&key=${id}&field=pm25&from=${new Date(window).toISOString()}&to=${new Date(window + 60_000).toISOString()}`);
+      return body.items[0];
+    }, 'closed 1-minute aggregate', 75_000);
+    assert.equal(agg.count, inWindow.length);
+    assert.equal(agg.min, Math.min(...inWindow));
+    assert.equal(agg.max, Math.max(...inWindow));
+    assert.ok(Math.abs(agg.mean - inWindow.reduce((a, b) => a + b, 0) / inWindow.length) < 1e-9);
+    const district = await env.json<{ items: Agg[] }>(`/api/v1/aggregates?scope=district&period=1m&key=68000070&field=pm25&from=${new Date(window).toISOString()}&to=${new Date(window + 60_000).toISOString()}`);
+    assert.ok((district.items[0]?.count ?? 0) >= inWindow.length, 'district aggregate includes the sensor');
+  });
+
+  it('refuses mosquitto_pub without credentials and accepts it with a registered sensor secret', async () => {
+    const id = 'aq-luzhu-road-01';
+    const port = String(env.info.mqttPort);
+    const anon = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-t', `sensors/air-quality/${id}/telemetry`, '-m', '{"pm25":1}', '-q', '1']);
+    // mosquitto_pub exits with the CONNACK return code: 5 = not authorised (MQTT 3.1.1 §3.2.2.3).
+    assert.equal(anon.status, 5, `anonymous publish must be refused: ${anon.stdout}${anon.stderr}`);
+    const wrong = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-u', id, '-P', 'not-the-secret', '-t', `sensors/air-quality/${id}/telemetry`, '-m', '{"pm25":1}', '-q', '1']);
+    assert.equal(wrong.status, 4, `wrong secret must be refused with 4 (bad user name or password): ${wrong.stdout}${wrong.stderr}`);
+    const ok = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-u', id, '-P', env.credentials.sensors[id] as string, '-i', `${id}-mosq`, '-t', `sensors/air-quality/${id}/telemetry`, '-m', JSON.stringify({ dateObserved: now(), pm25: 7.7 }), '-q', '1']);
+    assert.equal(ok.status, 0, ok.stderr);
+    const item = await eventually(async () => (await env.json<{ items: Item[] }>('/api/v1/latest?kind=air-quality')).items.find((i) => i.sensorId === id), 'mosquitto_pub reading');
+    assert.equal(item.values.pm25, 7.7);
+  });
+
+  it('reports broker, journal and store in /healthz and the OpenAPI document at /docs', async () => {
+    const health = await env.json<{ status: string; components: Record<string, { ok: boolean }> }>('/healthz');
+    assert.equal(health.status, 'ok');
+    for (const c of ['broker', 'journal', 'store']) assert.equal(health.components[c]?.ok, true, c);
+    const doc = await env.json<{ paths: Record<string, unknown> }>('/docs/json');
+    for (const p of ['/api/v1/latest', '/api/v1/sensors', '/api/v1/alerts', '/healthz']) assert.ok(p in doc.paths, p);
+  });
+});
