@@ -43,7 +43,7 @@ describe('journal', () => {
     const metrics = new Registry();
     const j = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics });
     await appendAll(j, Array.from({ length: 100 }, (_, i) => `r${i}`));
-    const groups = (await metrics.getSingleMetric('civic_journal_group_records')?.get())?.values.find((v) => v.metricName === 'civic_journal_group_records_count')?.value;
+    const groups = (await metrics.getSingleMetric('civic_journal_group_records')?.get())?.values.find((v) => (v as { metricName?: string }).metricName === 'civic_journal_group_records_count')?.value;
     assert.equal(groups, 1);
     await j.close();
   });

@@ -1,0 +1,68 @@
+import { parseSensorTopic, type SensorTopic } from '../domain/index.ts';
+import type { Registry } from '../registry/index.ts';
+import type { Principal } from './contract.ts';
+
+/**
+ * Topic access rules, pure and shared by the connect, publish and subscribe hooks.
+ * Rule ids are listed in broker/index.ts (B3–B6, B10) and cited by the tests.
+ */
+export type PublishVerdict =
+  | { readonly ok: true; readonly parsed: SensorTopic }
+  | {
+      readonly ok: false;
+      /** NOT_AUTHORIZED closes the connection; the other two are acknowledged and dropped. */
+      readonly reason: 'NOT_AUTHORIZED' | 'UNKNOWN_SENSOR' | 'BAD_TOPIC';
+      readonly message: string;
+      readonly sensorId?: string;
+    };
+
+/** B4/B5/B6: may `principal` publish on `topic`, and is it a valid T1/T2 topic? */
+export function checkPublish(principal: Principal, topic: string, registry: Registry): PublishVerdict {
+  const parts = topic.split('/');
+  if (parts[0] !== 'sensors' || parts.length < 3) {
+    return { ok: false, reason: 'NOT_AUTHORIZED', message: `${principal.type} ${principal.id} may not publish on ${topic}` };
+  }
+  const kind = parts[1] as string;
+  const id = parts[2] as string;
+  const sensor = registry.sensor(id);
+  if (principal.type === 'sensor') {
+    // B4: only sensors/{ownKind}/{ownId}/…; a wrong kind is someone else's topic space.
+    if (id !== principal.id || sensor === undefined || kind !== sensor.kind) {
+      return { ok: false, reason: 'NOT_AUTHORIZED', message: `sensor ${principal.id} may publish only under sensors/${sensor?.kind ?? '?'}/${principal.id}/` };
+    }
+  } else {
+    // B5: a gateway bridges many devices; one unregistered device must not cut off the others.
+    if (sensor === undefined) {
+      return { ok: false, reason: 'UNKNOWN_SENSOR', message: `sensor ${id} is not registered`, sensorId: id };
+    }
+    if (sensor.gateway !== principal.id || kind !== sensor.kind) {
+      return { ok: false, reason: 'NOT_AUTHORIZED', message: `gateway ${principal.id} may not publish for sensors/${kind}/${id}`, sensorId: id };
+    }
+  }
+  // B6: inside the principal's own space but not T1/T2 (T3 rejections are written only by the pipeline).
+  const parsed = parseSensorTopic(topic);
+  if (parsed === undefined || parsed.channel === 'rejections') {
+    return { ok: false, reason: 'BAD_TOPIC', message: `${topic} is not sensors/{kind}/{sensorId}/telemetry or /status`, sensorId: id };
+  }
+  return { ok: true, parsed };
+}
+
+/** B3: a Last Will may only announce the principal's own (or its sensors') T2 status. */
+export function isOwnStatusTopic(principal: Principal, topic: string, registry: Registry): boolean {
+  const verdict = checkPublish(principal, topic, registry);
+  return verdict.ok && verdict.parsed.channel === 'status';
+}
+
+/**
+ * B10: subscriptions must stay inside one sensor's subtree the principal owns:
+ * the first three levels literal (`sensors/{kind}/{id}`), wildcards only below.
+ */
+export function maySubscribe(principal: Principal, filter: string, registry: Registry): boolean {
+  const parts = filter.split('/');
+  if (parts.length < 4 || parts[0] !== 'sensors') return false;
+  const kind = parts[1] as string;
+  const id = parts[2] as string;
+  const sensor = registry.sensor(id);
+  if (sensor === undefined || sensor.kind !== kind) return false;
+  return principal.type === 'sensor' ? id === principal.id : sensor.gateway === principal.id;
+}

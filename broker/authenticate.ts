@@ -1,0 +1,91 @@
+import type { AuthenticateError, Client, ConnectPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { Registry, VerifiedSecretCache } from '../registry/index.ts';
+import { isOwnStatusTopic } from './acl.ts';
+import type { Principal } from './contract.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import type { BrokerLimits } from './options.ts';
+import { newSession, type Sessions } from './session.ts';
+
+/** CONNACK return codes, MQTT 3.1.1 §3.2.2.3 (Table 3.1). */
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+export interface AuthDeps {
+  readonly registry: Registry;
+  readonly secrets: VerifiedSecretCache;
+  readonly sessions: Sessions;
+  readonly limits: BrokerLimits;
+  readonly metrics: BrokerMetrics;
+  readonly logger: Logger;
+  /** Principal of the live connection holding `clientId`, if any (B2). */
+  readonly ownerOf: (clientId: string) => Principal | undefined;
+}
+
+type PreConnect = (client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void) => void;
+type Authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, cb: (err: AuthenticateError | null, ok: boolean | null) => void) => void;
+
+function refusal(code: 2 | 3 | 4 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
+}
+
+/**
+ * preConnect + authenticate (rules B1–B3). aedes replaces an empty client id with a
+ * generated one before `authenticate` runs, so preConnect keeps the CONNECT packet
+ * for authenticate to see what the client really sent (client id, Will).
+ */
+export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; authenticate: Authenticate } {
+  const connects = new WeakMap<Client, ConnectPacket>();
+
+  const preConnect: PreConnect = (client, packet, cb) => {
+    connects.set(client, packet);
+    cb(null, true);
+  };
+
+  const authenticate: Authenticate = (client, username, password, cb) => {
+    const packet = connects.get(client);
+    connects.delete(client);
+    const refuse = (code: 2 | 3 | 4 | 5, why: string): void => {
+      deps.metrics.connections.inc({ result: 'refused' });
+      deps.logger.info({ username, clientId: packet?.clientId, code }, `MQTT connection refused: ${why}`);
+      cb(refusal(code, why), false);
+    };
+    // B1: no anonymous access; §3.2.2.3 code 5 "not authorized".
+    if (username === undefined || username === '') return refuse(NOT_AUTHORIZED, 'anonymous');
+    const sensor = deps.registry.sensor(username);
+    const gateway = sensor ? undefined : deps.registry.gateway(username);
+    const storedHash = sensor ? sensor.secretHash : gateway?.secretHash;
+    // Unknown users answer at once: ids are public (open data), so timing hides nothing.
+    if (storedHash === undefined || password === undefined) return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');
+    const principal: Principal = sensor ? { type: 'sensor', id: sensor.id } : { type: 'gateway', id: username };
+
+    deps.secrets.verify(principal.id, password.toString('utf8'), storedHash).then(
+      (ok) => {
+        if (!ok) return refuse(BAD_USERNAME_OR_PASSWORD, 'wrong secret');
+        // B2: §3.1.3.1 lets the server reject a client id with code 2; an empty one would
+        // get a random id from aedes and make sessions untraceable to a device.
+        // Checked after the secret so a device with bad credentials learns that first.
+        const clientId = packet?.clientId ?? '';
+        if (clientId === '') return refuse(IDENTIFIER_REJECTED, 'empty client id');
+        // B3: a Will is published by the broker on the client's behalf, so it obeys the publish ACL, narrowed to T2.
+        const will = packet?.will;
+        if (will && !isOwnStatusTopic(principal, will.topic, deps.registry)) return refuse(NOT_AUTHORIZED, `will topic ${will.topic} is not an own status topic`);
+        // B2: a live client id owned by another principal would be taken over (§3.1.4-2): refuse instead.
+        const owner = deps.ownerOf(clientId);
+        if (owner && (owner.type !== principal.type || owner.id !== principal.id)) return refuse(IDENTIFIER_REJECTED, `client id ${clientId} is in use by another principal`);
+        deps.sessions.set(client, newSession(principal, deps.limits, performance.now()));
+        deps.metrics.connections.inc({ result: 'accepted' });
+        cb(null, true);
+      },
+      (err: Error) => {
+        // A broken stored hash is our fault, not the device's: "server unavailable" makes it retry later.
+        deps.logger.error({ err, username }, 'secret verification failed');
+        refuse(SERVER_UNAVAILABLE, 'secret verification failed');
+      },
+    );
+  };
+
+  return { preConnect, authenticate };
+}

@@ -1,0 +1,81 @@
+import type { Client, PublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/index.ts';
+import { checkPublish } from './acl.ts';
+import type { BrokerRejection, InboundHandler } from './contract.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import type { Sessions } from './session.ts';
+
+export interface PublishDeps {
+  readonly registry: Registry;
+  readonly sessions: Sessions;
+  readonly onInbound: InboundHandler;
+  readonly reject: (r: BrokerRejection) => void;
+  readonly metrics: BrokerMetrics;
+  readonly logger: Logger;
+}
+
+type AuthorizePublish = (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) => void;
+
+/**
+ * Where acknowledged-but-refused messages go. aedes has no "PUBACK without routing"
+ * outcome: an authorised packet is always routed. Rewriting it to a `$` topic nobody
+ * may subscribe to (B10) and that `#` never matches (MQTT 3.1.1 §4.7.2) turns
+ * routing into a no-op, and clearing retain keeps it out of the retained store.
+ */
+export const DISCARD_TOPIC = '$civic/discarded';
+const EMPTY = Buffer.alloc(0);
+
+function discard(packet: PublishPacket): void {
+  packet.topic = DISCARD_TOPIC;
+  packet.payload = EMPTY;
+  packet.retain = false;
+}
+
+/** authorizePublish (rules B4–B7, B9). */
+export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
+  return function authorizePublish(client, packet, cb) {
+    const session = client ? deps.sessions.get(client) : undefined;
+    // client is null only for a Will left by another broker node of a cluster; we cannot attribute it.
+    if (client === null || session === undefined) {
+      deps.logger.warn({ topic: packet.topic }, 'publish without an authenticated session refused');
+      return cb(new Error('no authenticated session'));
+    }
+    const { principal } = session;
+    const topic = packet.topic;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const verdict = checkPublish(principal, topic, deps.registry);
+    if (!verdict.ok && verdict.reason === 'NOT_AUTHORIZED') {
+      // B4: MQTT 3.1.1 §3.3.5 lets the server close the connection; aedes does so on error.
+      deps.reject({ reason: 'NOT_AUTHORIZED', message: verdict.message, topic, clientId: client.id, sensorId: verdict.sensorId ?? principal.id, payload, payloadBytes: payload.length });
+      return cb(new Error(verdict.message));
+    }
+    // B7: the Will is published after the connection closed (client.closed), it is never rate-limited.
+    if (!client.closed && !session.bucket.take(performance.now())) {
+      deps.reject({ reason: 'RATE_LIMITED', message: `${principal.type} ${principal.id} exceeds its publish rate`, topic, clientId: client.id, sensorId: verdict.ok ? verdict.parsed.sensorId : verdict.sensorId, payloadBytes: payload.length });
+      discard(packet);
+      return cb(null);
+    }
+    if (!verdict.ok) {
+      // B5/B6: acknowledged so the device does not resend forever, reported, dropped.
+      deps.reject({ reason: verdict.reason, message: verdict.message, topic, clientId: client.id, sensorId: verdict.sensorId, payload, payloadBytes: payload.length });
+      discard(packet);
+      return cb(null);
+    }
+    deps.metrics.inbound.inc();
+    // B9: aedes writes PUBACK (QoS 1) / PUBREC (QoS 2) only after this callback, so
+    // waiting for `done` means "acknowledged" implies "durable". done(err) closes the connection.
+    let called = false;
+    const done = (err?: Error): void => {
+      if (called) return;
+      called = true;
+      cb(err ?? null);
+    };
+    try {
+      deps.onInbound({ topic, parsed: verdict.parsed, payload, clientId: client.id, principal, qos: packet.qos, receivedAt: Date.now() }, done);
+    } catch (err) {
+      deps.logger.error({ err, topic }, 'inbound handler threw');
+      done(err as Error);
+    }
+  };
+}

@@ -1,0 +1,21 @@
+import type { Client, Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/index.ts';
+import { maySubscribe } from './acl.ts';
+import type { Sessions } from './session.ts';
+
+type AuthorizeSubscribe = (client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void) => void;
+
+/**
+ * authorizeSubscribe (rule B10). A refused filter gets return code 0x80 in SUBACK
+ * (MQTT 3.1.1 §3.9.3) rather than a disconnect: the device learns which filter was
+ * refused and its other subscriptions in the same packet still work.
+ */
+export function createAuthorizeSubscribe(registry: Registry, sessions: Sessions, logger: Logger): AuthorizeSubscribe {
+  return function authorizeSubscribe(client, sub, cb) {
+    const session = sessions.get(client);
+    if (session !== undefined && maySubscribe(session.principal, sub.topic, registry)) return cb(null, sub);
+    logger.info({ clientId: client.id, filter: sub.topic }, 'subscription refused');
+    cb(null, null);
+  };
+}

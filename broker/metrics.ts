@@ -1,0 +1,43 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BrokerRejection } from './contract.ts';
+
+export interface BrokerMetrics {
+  readonly connections: Counter<'result'>;
+  readonly rejected: Counter<'reason'>;
+  readonly inbound: Counter;
+}
+
+/** Registers the broker's metrics on the injected registry. */
+export function createBrokerMetrics(registry: Registry, connectedClients: () => number): BrokerMetrics {
+  new Gauge({
+    name: 'civic_mqtt_connected_clients',
+    help: 'MQTT clients currently connected and authenticated',
+    registers: [registry],
+    // Read at scrape time from aedes' own count, so it cannot drift from it.
+    collect() {
+      this.set(connectedClients());
+    },
+  });
+  const connections = new Counter({
+    name: 'civic_mqtt_connections_total',
+    help: 'MQTT CONNECT attempts by outcome',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'civic_mqtt_rejected_total',
+    help: 'PUBLISH packets (or connections, for OVERSIZED) refused by the broker, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const inbound = new Counter({
+    name: 'civic_mqtt_inbound_total',
+    help: 'Authorised sensor-topic PUBLISH packets handed to ingest',
+    registers: [registry],
+  });
+  // Zero-initialise the label sets so dashboards see 0 rather than "no data".
+  for (const result of ['accepted', 'refused']) connections.inc({ result }, 0);
+  const reasons: ReadonlyArray<BrokerRejection['reason']> = ['NOT_AUTHORIZED', 'RATE_LIMITED', 'OVERSIZED', 'UNKNOWN_SENSOR', 'BAD_TOPIC'];
+  for (const reason of reasons) rejected.inc({ reason }, 0);
+  return { connections, rejected, inbound };
+}

@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { Registry } from '../registry/index.ts';
+import type { BrokerRejection, InboundHandler, Principal } from './contract.ts';
+
+/** Broker limits; the config loader validates them and supplies the defaults. */
+export interface BrokerLimits {
+  /** Largest whole MQTT packet in bytes (fixed header included, as MQTT 5 §3.1.2.11.4 counts it). */
+  maxPacketBytes: number;
+  /** Topic levels allowed in PUBLISH/SUBSCRIBE/Will; aedes clamps it to 1–100. Our topics have 4. */
+  maxTopicLevels: number;
+  /** A subscriber whose socket stays full this long is disconnected (aedes deadlock guard). */
+  drainTimeoutMs: number;
+  /** Time from TCP accept to CONNECT before the socket is dropped. */
+  connectTimeoutMs: number;
+  /** Largest keep-alive a client may ask for; 0 = no limit. aedes then also refuses keep-alive 0. */
+  keepaliveLimitSeconds: number;
+  sensorRatePerSecond: number;
+  sensorBurst: number;
+  gatewayRatePerSecond: number;
+  gatewayBurst: number;
+}
+
+export interface BrokerOptions {
+  host: string;
+  /** 0 = any free port; `start()` returns the one bound. */
+  port: number;
+  registry: Registry;
+  limits: BrokerLimits;
+  /** Called for every authorised PUBLISH on the principal's own sensor topics (T1/T2), PUBACK waits for `done`. */
+  onInbound: InboundHandler;
+  /** Broker-level refusals (ACL, rate, size, unknown sensor via gateway, bad topic). */
+  onRejected: (r: BrokerRejection) => void;
+  onConnection?: (principal: Principal, clientId: string, connected: boolean) => void;
+  logger: Logger;
+  metrics: MetricsRegistry;
+}

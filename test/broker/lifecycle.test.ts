@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { Registry as MetricsRegistry } from 'prom-client';
+import { createBroker } from '../../broker/index.ts';
+import { closed, connect, LIMITS, startBroker, testRegistry } from './fixture.ts';
+
+describe('broker lifecycle', () => {
+  it('connectTimeout: a socket that never sends CONNECT is dropped', async () => {
+    const h = await startBroker({ limits: { connectTimeoutMs: 100 } });
+    try {
+      const socket = tcpConnect(h.port, '127.0.0.1');
+      await once(socket, 'connect');
+      await once(socket, 'close');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('keepaliveLimit: a client asking for a longer keep-alive is refused', async () => {
+    const h = await startBroker({ limits: { keepaliveLimitSeconds: 30 } });
+    try {
+      await assert.rejects(connect(h, 'aq-1', { keepalive: 60 }));
+      const ok = await connect(h, 'aq-1', { keepalive: 30 });
+      assert.ok(ok.connected);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('stop() closes connected clients (their Wills fire) and idle sockets, and reports disconnects', async () => {
+    const h = await startBroker();
+    const c = await connect(h, 'aq-1', { clientId: 'aq-1-life', will: { topic: 'sensors/air-quality/aq-1/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: false } });
+    const idle = tcpConnect(h.port, '127.0.0.1');
+    await once(idle, 'connect');
+    const clientGone = closed(c);
+    const idleGone = once(idle, 'close');
+    await h.broker.stop();
+    await Promise.all([clientGone, idleGone]);
+    assert.deepEqual(h.connections.map((e) => [e.clientId, e.connected]), [['aq-1-life', true], ['aq-1-life', false]]);
+    assert.equal(h.inbound.at(-1)?.parsed?.channel, 'status');
+    assert.equal(h.broker.connectedClients, 0);
+    await h.stop(); // idempotent
+  });
+
+  it('publish() retains pipeline messages for later subscribers and refuses before start', async () => {
+    const h = await startBroker();
+    try {
+      await h.broker.publish('sensors/air-quality/aq-1/rejections', '{"reason":"SCHEMA"}', { qos: 1, retain: true });
+      const c = await connect(h, 'aq-1');
+      const message = once(c as unknown as import('node:events').EventEmitter, 'message');
+      await c.subscribeAsync('sensors/air-quality/aq-1/rejections', { qos: 1 });
+      const [topic, payload] = (await message) as [string, Buffer];
+      assert.deepEqual([topic, payload.toString()], ['sensors/air-quality/aq-1/rejections', '{"reason":"SCHEMA"}']);
+    } finally {
+      await h.stop();
+    }
+    const idle = createBroker({ host: '127.0.0.1', port: 0, registry: await testRegistry(), limits: LIMITS, onInbound: (_m, d) => d(), onRejected: () => undefined, logger: pino({ level: 'silent' }), metrics: new MetricsRegistry() });
+    await assert.rejects(idle.publish('alerts/x', 'y'), /not started/);
+  });
+});
