@@ -85,6 +85,7 @@ export class App {
       registry: this.registry,
       writer: this.writer,
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
+      ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
       publishAlert: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
       logger,
       metrics,
@@ -145,9 +146,12 @@ export class App {
     this.ticking = this.ticking.then(async () => {
       try {
         this.processor.onTick(Date.now());
+        // Taken together before the flush: the watermark that goes with this retention point (W7).
+        const retained = this.processor.retainedFromSeq() - 1;
+        const watermarkMs = this.processor.watermarkMs;
         await this.writer.flush();
-        const safe = Math.min(this.writer.committedSeq, this.processor.retainedFromSeq() - 1);
-        this.journal.checkpoint(safe);
+        const safe = Math.min(this.writer.committedSeq, retained);
+        this.journal.checkpoint(safe, Number.isFinite(watermarkMs) ? { watermarkMs } : {});
         this.journal.persistCheckpoint();
       } catch (err) {
         this.logger.error({ err }, 'tick failed; retried at the next tick');

@@ -10,6 +10,8 @@ export interface ProcessorOptions {
   readonly registry: Registry;
   readonly writer: StoreWriter;
   readonly allowedLatenessMs: number;
+  /** Watermark saved with the journal checkpoint, when resuming after a restart (W7). */
+  readonly resumeWatermarkMs?: number;
   /** Publishes alert state on T4 (retained while open, cleared when resolved). */
   readonly publishAlert: (topic: string, payload: string, retain: boolean) => Promise<void>;
   readonly engine?: AlertEngine;
@@ -33,7 +35,7 @@ export class Processor {
   private readonly alerts: Counter<'type'>;
 
   constructor(private readonly o: ProcessorOptions) {
-    this.aggregator = new Aggregator({ allowedLatenessMs: o.allowedLatenessMs });
+    this.aggregator = new Aggregator({ allowedLatenessMs: o.allowedLatenessMs, ...(o.resumeWatermarkMs !== undefined ? { resumeWatermarkMs: o.resumeWatermarkMs } : {}) });
     this.engine = o.engine ?? new BasicThresholdAlerts();
     this.late = new Counter({ name: 'civic_late_readings_total', help: 'readings behind the watermark (stored, not aggregated)', registers: [o.metrics] });
     this.errors = new Counter({ name: 'civic_analytics_errors_total', help: 'analytics failures isolated per reading', labelNames: ['code'], registers: [o.metrics] });
@@ -67,6 +69,11 @@ export class Processor {
   /** Smallest journal seq still held in an open window: the journal keeps everything from here. */
   retainedFromSeq(): number {
     return this.aggregator.retainedFromSeq();
+  }
+
+  /** The analytics watermark, saved with the journal checkpoint taken at the same tick (W7). */
+  get watermarkMs(): number {
+    return this.aggregator.watermarkMs;
   }
 
   /**

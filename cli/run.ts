@@ -73,13 +73,18 @@ export function registerRunCommands(program: Command): void {
       const registry = await Registry.load(file);
       const credentials = await loadCredentials(config.dataDir);
       const s = config.simulate;
-      const ids = Object.keys(credentials.sensors).concat([...registry.sensors()].filter((x) => x.gateway).map((x) => x.id));
+      const ids = [...registry.sensors()].filter((x) => (x.gateway ? credentials.gateways[x.gateway] : credentials.sensors[x.id])).map((x) => x.id);
+      const speed = o.speed ?? s.speed;
+      // Faster than real time, a run ends at "now" (a backfill) so device times stay within the ingest skew (P5).
+      const startTime = speed > 1 && o.duration ? Date.now() - o.duration * speed * 1000 : undefined;
+      if (speed > 1 && !o.duration) logger.warn('speed > 1 without --duration: simulated time runs ahead of the clock and readings will be flagged CLOCK_SKEW');
       const sim = createSimulation({
         mqttUrl: o.url ?? `mqtt://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${config.mqtt.port}`,
         registry,
         credentials,
         ...(o.sensors ? { sensorIds: ids.slice(0, o.sensors) } : {}),
-        speed: o.speed ?? s.speed,
+        speed,
+        ...(startTime !== undefined ? { startTime } : {}),
         ...(o.duration ? { durationSeconds: o.duration } : {}),
         seed: o.seed ?? s.seed,
         qos: (o.qos ?? s.qos) === 0 ? 0 : 1,
@@ -94,6 +99,7 @@ export function registerRunCommands(program: Command): void {
       process.on('SIGINT', () => void stop());
       process.on('SIGTERM', () => void stop());
       await sim.start();
-      if (o.duration) setTimeout(() => void stop(), o.duration * 1000);
+      await sim.finished;
+      await stop();
     });
 }

@@ -40,6 +40,9 @@ export class Journal {
   private closing: Promise<void> | undefined;
   private checkpointSeq: number;
   private persistedCheckpoint: number;
+  /** Downstream state saved atomically with the checkpoint (e.g. the analytics watermark, W7). */
+  private meta: Record<string, number>;
+  private persistedMeta: Record<string, number> | undefined;
   private readonly segments: number[];
   private readonly appended: Counter;
   private readonly fsyncSeconds: Histogram;
@@ -47,12 +50,13 @@ export class Journal {
 
   private constructor(
     private readonly o: JournalOptions,
-    checkpoint: number,
+    checkpoint: { seq: number; meta: Record<string, number> },
     segments: number[],
     public lastSeq: number,
   ) {
-    this.checkpointSeq = checkpoint;
-    this.persistedCheckpoint = checkpoint;
+    this.checkpointSeq = checkpoint.seq;
+    this.persistedCheckpoint = checkpoint.seq;
+    this.meta = checkpoint.meta;
     this.segments = segments;
     this.appended = new Counter({ name: 'civic_journal_appended_total', help: 'records appended to the journal', registers: [o.metrics] });
     this.fsyncSeconds = new Histogram({ name: 'civic_journal_commit_seconds', help: 'writev + fdatasync time per group commit', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [o.metrics] });
@@ -63,7 +67,7 @@ export class Journal {
     mkdirSync(o.dir, { recursive: true });
     const checkpoint = readCheckpoint(o.dir);
     const segments = readdirSync(o.dir).flatMap((f) => { const m = SEGMENT_RE.exec(f); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b);
-    let lastSeq = checkpoint;
+    let lastSeq = checkpoint.seq;
     // Only the newest segment can have a torn tail (J3); older ones were closed cleanly.
     while (segments.length) {
       const first = segments[segments.length - 1] as number;
@@ -145,22 +149,34 @@ export class Journal {
     this.fd = -1;
   }
 
-  /** Marks everything up to `seq` as no longer needed (J5). Cheap; persisted by `persistCheckpoint`. */
-  checkpoint(seq: number): void {
-    if (seq > this.checkpointSeq) this.checkpointSeq = Math.min(seq, this.lastSeq);
+  /**
+   * Marks everything up to `seq` as no longer needed (J5), with the downstream state that
+   * goes with it (saved in the same atomic write). Cheap; persisted by `persistCheckpoint`.
+   */
+  checkpoint(seq: number, meta: Record<string, number> = this.meta): void {
+    const next = Math.min(seq, this.lastSeq);
+    if (next < this.checkpointSeq) return;
+    this.checkpointSeq = next;
+    this.meta = meta;
   }
 
   get checkpointed(): number {
     return this.checkpointSeq;
   }
 
+  /** The state saved with the last checkpoint (empty on a fresh journal). */
+  get checkpointMeta(): Readonly<Record<string, number>> {
+    return this.meta;
+  }
+
   /** Writes the checkpoint atomically and deletes fully covered segments. Called from the clock tick. */
   persistCheckpoint(): void {
-    if (this.checkpointSeq === this.persistedCheckpoint) return;
+    if (this.checkpointSeq === this.persistedCheckpoint && this.meta === this.persistedMeta) return;
     const tmp = path.join(this.o.dir, 'checkpoint.tmp');
-    writeFileSync(tmp, String(this.checkpointSeq));
+    writeFileSync(tmp, JSON.stringify({ seq: this.checkpointSeq, ...this.meta }));
     renameSync(tmp, path.join(this.o.dir, 'checkpoint'));
     this.persistedCheckpoint = this.checkpointSeq;
+    this.persistedMeta = this.meta;
     while (this.segments.length > 1 && (this.segments[1] as number) - 1 <= this.checkpointSeq) {
       unlinkSync(segmentPath(this.o.dir, this.segments.shift() as number));
     }
@@ -191,13 +207,17 @@ function segmentPath(dir: string, firstSeq: number): string {
   return path.join(dir, `${String(firstSeq).padStart(20, '0')}.log`);
 }
 
-function readCheckpoint(dir: string): number {
+function readCheckpoint(dir: string): { seq: number; meta: Record<string, number> } {
+  let text: string;
   try {
-    const n = Number(readFileSync(path.join(dir, 'checkpoint'), 'utf8'));
-    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+    text = readFileSync(path.join(dir, 'checkpoint'), 'utf8');
   } catch {
-    return 0;
+    return { seq: 0, meta: {} };
   }
+  // Written atomically (temp file + rename), so it is either absent or whole.
+  const { seq, ...meta } = JSON.parse(text) as { seq: number } & Record<string, number>;
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new Error(`journal checkpoint ${dir}/checkpoint is invalid: ${text}`);
+  return { seq, meta };
 }
 
 /** Reads valid frames; stops at the first torn/corrupt one (J3). */
