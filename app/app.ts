@@ -184,9 +184,12 @@ export class App {
       await this.api?.stop();
       await this.runTick();
       this.ingest?.complete();
-      await this.writer?.flush();
+      // A store that is down must not keep the journal open: what is unwritten stays after the
+      // checkpoint and is replayed at the next start.
+      await this.writer?.flush().catch((err: Error) => this.logger.warn({ err }, 'final store flush failed; the journal keeps the unwritten readings'));
+      this.writer?.stop();
       await this.journal?.close();
-      await this.store?.close();
+      await this.store?.close().catch((err: Error) => this.logger.warn({ err }, 'store close failed'));
       this.logger.info('civicstream stopped');
     })();
     return this.stopping;

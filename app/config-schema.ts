@@ -26,6 +26,7 @@ export const ConfigSchema = Type.Object(
         sensorBurst: Type.Integer({ minimum: 1, default: 50, description: 'messages a sensor may send in a burst' }),
         gatewayRatePerSecond: Type.Number({ minimum: 0.01, default: 2_000, description: 'messages/s a gateway connection may sustain' }),
         gatewayBurst: Type.Integer({ minimum: 1, default: 20_000, description: 'messages a gateway may send in a burst' }),
+        maxThrottleMs: Type.Integer({ minimum: 0, default: 30_000, description: 'ms; QoS 1 messages over the rate are delayed (backpressure), and a client owing more than this much budget is disconnected instead' }),
       },
       { default: {} },
     ),

@@ -2,7 +2,7 @@ import type { Client, PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/index.ts';
 import { checkPublish } from './acl.ts';
-import type { BrokerRejection, InboundHandler } from './contract.ts';
+import type { BrokerRejection, InboundHandler, Principal } from './contract.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { Sessions } from './session.ts';
 
@@ -13,6 +13,8 @@ export interface PublishDeps {
   readonly reject: (r: BrokerRejection) => void;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
+  /** Longest a QoS 1 message may be held for the rate limit before the connection is closed instead. */
+  readonly maxThrottleMs: number;
 }
 
 type AuthorizePublish = (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) => void;
@@ -51,11 +53,36 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
       return cb(new Error(verdict.message));
     }
     // B7: the Will is published after the connection closed (client.closed), it is never rate-limited.
-    if (!client.closed && !session.bucket.take(performance.now())) {
-      deps.reject({ reason: 'RATE_LIMITED', message: `${principal.type} ${principal.id} exceeds its publish rate`, topic, clientId: client.id, sensorId: verdict.ok ? verdict.parsed.sensorId : verdict.sensorId, payloadBytes: payload.length });
-      discard(packet);
-      return cb(null);
+    if (!client.closed) {
+      const sensorId = verdict.ok ? verdict.parsed.sensorId : verdict.sensorId;
+      if (packet.qos === 0) {
+        // QoS 0 promises nothing: over the budget it is dropped, counted and dead-lettered.
+        if (!session.bucket.take(performance.now())) {
+          deps.reject({ reason: 'RATE_LIMITED', message: `${principal.type} ${principal.id} exceeds its publish rate`, topic, clientId: client.id, sensorId, payloadBytes: payload.length });
+          discard(packet);
+          return cb(null);
+        }
+      } else {
+        // QoS 1/2 is never acknowledged-and-dropped: over the budget it is delayed. aedes reads
+        // the connection's next chunk only after every packet of this one has called back, so
+        // holding the callback is TCP backpressure and the sender slows to its budget.
+        const waitMs = session.bucket.reserve(performance.now());
+        if (waitMs > deps.maxThrottleMs) {
+          // Far beyond its budget: refuse without acknowledging (the device resends after reconnecting).
+          deps.reject({ reason: 'RATE_LIMITED', message: `${principal.type} ${principal.id} exceeds its publish rate by more than ${deps.maxThrottleMs} ms of budget; connection closed`, topic, clientId: client.id, sensorId, payloadBytes: payload.length });
+          return cb(new Error('publish rate limit exceeded'));
+        }
+        if (waitMs > 0) {
+          deps.metrics.throttled.inc();
+          setTimeout(() => authorised(client, packet, verdict, principal, topic, payload, cb), waitMs);
+          return;
+        }
+      }
     }
+    authorised(client, packet, verdict, principal, topic, payload, cb);
+  };
+
+  function authorised(client: Client, packet: PublishPacket, verdict: ReturnType<typeof checkPublish>, principal: Principal, topic: string, payload: Buffer, cb: (err?: Error | null) => void): void {
     if (!verdict.ok) {
       // B5/B6: acknowledged so the device does not resend forever, reported, dropped.
       deps.reject({ reason: verdict.reason, message: verdict.message, topic, clientId: client.id, sensorId: verdict.sensorId, payload, payloadBytes: payload.length });
@@ -77,5 +104,5 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
       deps.logger.error({ err, topic }, 'inbound handler threw');
       done(err as Error);
     }
-  };
+  }
 }

@@ -9,7 +9,9 @@
  *     public/) → NOT_AUTHORIZED and the connection is closed (§3.3.5)
  * B5  a gateway publishes only for sensors registered with it; an unregistered id → UNKNOWN_SENSOR, acknowledged, dropped
  * B6  own prefix but not T1/T2 (incl. T3 rejections) → BAD_TOPIC, acknowledged, dropped
- * B7  per-connection token bucket (sensor / gateway budgets) → RATE_LIMITED, acknowledged, dropped
+ * B7  per-connection token bucket (sensor / gateway budgets): QoS 0 over budget → RATE_LIMITED, dropped;
+ *     QoS 1/2 over budget → delayed (backpressure), never acknowledged-and-dropped; a backlog beyond
+ *     maxThrottleMs of budget → RATE_LIMITED and the connection is closed without acknowledging
  * B8  packets larger than maxPacketBytes close the connection before their body is read → OVERSIZED
  * B9  QoS 1 PUBACK is sent only after onInbound's done (acknowledged = durable)
  * B10 subscriptions only inside an owned sensor's subtree sensors/{kind}/{id}/…; others get SUBACK 0x80
@@ -101,7 +103,7 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
       const hooks = createConnectHooks({ registry, secrets: new VerifiedSecretCache(), sessions, limits, metrics, logger: log, ownerOf });
       aedes = await Aedes.createBroker({
         ...hooks,
-        authorizePublish: createAuthorizePublish({ registry, sessions, onInbound: opts.onInbound, reject, metrics, logger: log }),
+        authorizePublish: createAuthorizePublish({ registry, sessions, onInbound: opts.onInbound, reject, metrics, logger: log, maxThrottleMs: limits.maxThrottleMs }),
         authorizeSubscribe: createAuthorizeSubscribe(registry, sessions, log),
         authorizeForward,
         maxTopicLevels: limits.maxTopicLevels,

@@ -5,6 +5,7 @@ export interface BrokerMetrics {
   readonly connections: Counter<'result'>;
   readonly rejected: Counter<'reason'>;
   readonly inbound: Counter;
+  readonly throttled: Counter;
 }
 
 /** Registers the broker's metrics on the injected registry. */
@@ -35,9 +36,14 @@ export function createBrokerMetrics(registry: Registry, connectedClients: () => 
     help: 'Authorised sensor-topic PUBLISH packets handed to ingest',
     registers: [registry],
   });
+  const throttled = new Counter({
+    name: 'civic_mqtt_throttled_total',
+    help: 'QoS 1/2 PUBLISH packets delayed (not dropped) by the rate limit',
+    registers: [registry],
+  });
   // Zero-initialise the label sets so dashboards see 0 rather than "no data".
   for (const result of ['accepted', 'refused']) connections.inc({ result }, 0);
   const reasons: ReadonlyArray<BrokerRejection['reason']> = ['NOT_AUTHORIZED', 'RATE_LIMITED', 'OVERSIZED', 'UNKNOWN_SENSOR', 'BAD_TOPIC'];
   for (const reason of reasons) rejected.inc({ reason }, 0);
-  return { connections, rejected, inbound };
+  return { connections, rejected, inbound, throttled };
 }

@@ -19,6 +19,8 @@ export interface BrokerLimits {
   sensorBurst: number;
   gatewayRatePerSecond: number;
   gatewayBurst: number;
+  /** QoS 1/2 over budget is held at most this long (ms of owed budget) before the connection is closed instead. */
+  maxThrottleMs: number;
 }
 
 export interface BrokerOptions {

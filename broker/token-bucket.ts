@@ -18,13 +18,28 @@ export class TokenBucket {
 
   /** Takes one token at time `now` (ms, monotonic); false when the bucket is empty. */
   take(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /**
+   * Reserves one token even when the bucket is empty (it goes into debt) and returns
+   * how many ms the caller must wait before using it: 0 when a token was there. Used to
+   * delay, rather than drop, messages whose sender waits for an acknowledgement.
+   */
+  reserve(now: number): number {
+    this.refill(now);
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : (-this.tokens * 1000) / this.ratePerSecond;
+  }
+
+  private refill(now: number): void {
     const elapsed = now - this.last;
     if (elapsed > 0) {
       this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSecond) / 1000);
       this.last = now;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }

@@ -55,10 +55,11 @@ describe('broker delivery guarantees and limits (B7–B9)', () => {
     assert.equal(h.inbound.length, 1);
   });
 
-  it('B7: over the per-connection budget, messages are acknowledged, counted and dropped', async () => {
+  it('B7: over the budget, QoS 0 is dropped, counted and reported', async () => {
     const h = await start({ limits: { sensorBurst: 3, sensorRatePerSecond: 0.001 } });
     const c = await connect(h, 'aq-1');
-    for (let i = 0; i < 6; i++) await c.publishAsync(TOPIC, `{"pm25":${i}}`, { qos: 1 });
+    for (let i = 0; i < 6; i++) await c.publishAsync(TOPIC, `{"pm25":${i}}`, { qos: 0 });
+    await new Promise((r) => setTimeout(r, 200)); // QoS 0 has no acknowledgement to wait for
     assert.equal(h.inbound.length, 3);
     assert.deepEqual(h.rejected.map((r) => r.reason), ['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
     assert.equal(h.rejected[0]?.sensorId, 'aq-1');
@@ -68,6 +69,31 @@ describe('broker delivery guarantees and limits (B7–B9)', () => {
     const gw = await connect(h, 'gw-1');
     await gw.publishAsync('sensors/parking/pk-1/telemetry', '{"availableSpotNumber":1}', { qos: 1 });
     assert.equal(h.inbound.length, 4);
+  });
+
+  it('B7: over the budget, QoS 1 is delayed to the budget, never acknowledged and dropped', async () => {
+    const h = await start({ limits: { sensorBurst: 2, sensorRatePerSecond: 20 } });
+    const c = await connect(h, 'aq-1');
+    const acked: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, (_, i) => c.publishAsync(TOPIC, `{"pm25":${i}}`, { qos: 1 }).then(() => acked.push(i))));
+    // Every acknowledged message reached ingest; none was reported as rate-limited.
+    assert.equal(acked.length, 6);
+    assert.equal(h.inbound.length, 6);
+    assert.deepEqual(h.rejected, []);
+    assert.equal(await metricValue(h.metrics, 'civic_mqtt_throttled_total', {}), 4);
+    assert.ok(c.connected);
+  });
+
+  it('B7: a QoS 1 sender owing more than maxThrottleMs of budget is disconnected without acknowledgement', async () => {
+    const h = await start({ limits: { sensorBurst: 1, sensorRatePerSecond: 1, maxThrottleMs: 1500 } });
+    const c = await connect(h, 'aq-1');
+    const gone = closed(c);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) c.publish(TOPIC, `{"pm25":${i}}`, { qos: 1 }, (err) => outcomes.push(err ? 'error' : 'acked'));
+    await gone;
+    assert.ok(h.rejected.some((r) => r.reason === 'RATE_LIMITED'), 'the refusal is reported');
+    // What reached ingest is at most what was within the budget; nothing refused was acknowledged.
+    assert.ok(outcomes.filter((o) => o === 'acked').length <= h.inbound.length);
   });
 
   it('B8: a packet over maxPacketBytes closes the connection and is reported as OVERSIZED', async () => {

@@ -46,6 +46,7 @@ export const LIMITS: BrokerLimits = {
   sensorBurst: 1000,
   gatewayRatePerSecond: 1000,
   gatewayBurst: 1000,
+  maxThrottleMs: 30_000,
 };
 
 export interface Harness {

@@ -34,3 +34,29 @@ describe('TokenBucket (B7)', () => {
     );
   });
 });
+
+describe('token bucket reserve (B7, QoS 1 backpressure)', () => {
+  it('answers 0 within the burst, then the wait that keeps the long-run rate', () => {
+    const b = new TokenBucket(10, 2, 0);
+    assert.equal(b.reserve(0), 0);
+    assert.equal(b.reserve(0), 0);
+    assert.equal(b.reserve(0), 100); // one token owed at 10/s
+    assert.equal(b.reserve(0), 200);
+    assert.equal(b.reserve(200), 100); // 2 tokens refilled, still 1 owed
+  });
+  it('never lets the admitted count exceed burst + rate × (time of use)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 50 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 300 }), (rate, burst, gaps) => {
+        const b = new TokenBucket(rate, burst, 0);
+        let now = 0;
+        const uses: number[] = [];
+        for (const gap of gaps) {
+          now += gap;
+          uses.push(now + b.reserve(now));
+        }
+        uses.sort((x, y) => x - y);
+        uses.forEach((t, i) => assert.ok(i + 1 <= burst + (rate * t) / 1000 + 1e-6, `use ${i + 1} at ${t} ms`));
+      }),
+    );
+  });
+});

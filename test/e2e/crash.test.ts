@@ -38,7 +38,8 @@ describe('durability: kill -9 under QoS 1 load', () => {
   let child: ChildProcess | undefined;
   after(() => {
     child?.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    if (process.env.CIVIC_KEEP_CRASH_DIR) process.stdout.write(`# crash data dir kept: ${dataDir}\n`);
+    else rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('stores every acknowledged reading exactly once after a crash and restart', { timeout: 180_000 }, async () => {

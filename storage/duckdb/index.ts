@@ -1,0 +1,1 @@
+export { DuckDbStore, type DuckDbStoreOptions } from './store.ts';

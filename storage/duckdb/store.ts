@@ -1,0 +1,179 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { KINDS } from '../../domain/index.ts';
+import type { Aggregate, Alert, AlertChange, DeadLetter, KindDescription, Reading, SensorKind } from '../../domain/index.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, Store, StoreHealth } from '../port.ts';
+import {
+  readAggregates, readAlertHistory, readAlerts, readDeadLetterCounts, readDeadLetters, readLatest, readReadings,
+} from './read.ts';
+import { type ReadingTable, SHARED_DDL, readingDdl, readingTable } from './schema.ts';
+import { SerialQueue } from './serial.ts';
+import { EventsWriter } from './write-events.ts';
+import { ReadingsWriter } from './write-readings.ts';
+
+export interface DuckDbStoreOptions {
+  /** Database file (under the data dir), or ':memory:' for tests and demos. */
+  readonly path: string;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /** Kind descriptions the readings tables are generated from; default: every kind in domain KINDS. */
+  readonly kinds?: readonly KindDescription[];
+  /** Read connections (default 2, one per core we design for) so API queries run beside writes. */
+  readonly readers?: number;
+  /** DuckDB settings for DuckDBInstance.create, e.g. { memory_limit: '1GB' }. */
+  readonly duckdb?: Readonly<Record<string, string>>;
+}
+
+interface Open {
+  readonly instance: DuckDBInstance;
+  readonly writer: DuckDBConnection;
+  readonly writeQ: SerialQueue;
+  readonly readers: readonly { readonly conn: DuckDBConnection; readonly q: SerialQueue }[];
+  readonly readings: ReadingsWriter;
+  readonly events: EventsWriter;
+}
+
+/**
+ * The embedded store (port: storage/port.ts, rules S1–S5). DuckDB allows one writer per
+ * database without conflicts, so all writes go through one connection and one serial
+ * queue; reads use their own connections and see every committed batch (MVCC).
+ * S4: DuckDB writes and syncs its WAL at COMMIT, so a resolved write is on disk.
+ */
+export class DuckDbStore implements Store {
+  readonly name = 'duckdb';
+  private db: Open | undefined;
+  private readonly tables = new Map<SensorKind, ReadingTable>();
+  private readonly duplicates: Counter;
+  private readonly querySeconds: Histogram<'query'>;
+
+  constructor(private readonly opts: DuckDbStoreOptions) {
+    this.duplicates = new Counter({
+      name: 'civic_duckdb_duplicate_readings_total',
+      help: 'Readings ignored because (sensor_id, ts) was already stored (replays, S1)',
+      registers: [opts.metrics],
+    });
+    this.querySeconds = new Histogram({
+      name: 'civic_duckdb_query_seconds',
+      help: 'DuckDB read query duration',
+      labelNames: ['query'],
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+      registers: [opts.metrics],
+    });
+  }
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    const instance = await DuckDBInstance.create(this.opts.path, { ...this.opts.duckdb });
+    const writer = await instance.connect();
+    const kinds = this.opts.kinds ?? Object.values(KINDS);
+    for (const sql of SHARED_DDL) await writer.run(sql);
+    for (const desc of kinds) {
+      const t = readingTable(desc);
+      for (const sql of readingDdl(t)) await writer.run(sql);
+      this.tables.set(t.kind, t);
+    }
+    const readings = new ReadingsWriter(writer);
+    await readings.prepare(kinds);
+    const events = new EventsWriter(writer);
+    await events.prepare();
+    const readers = [];
+    for (let i = 0; i < Math.max(1, this.opts.readers ?? 2); i++) readers.push({ conn: await instance.connect(), q: new SerialQueue() });
+    this.db = { instance, writer, writeQ: new SerialQueue(), readers, readings, events };
+    this.opts.logger.info({ path: this.opts.path, tables: [...this.tables.values()].map((t) => t.table) }, 'duckdb store open');
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    if (!db) return;
+    this.db = undefined;
+    // Let queued writes finish: a write that was accepted must still become durable.
+    await db.writeQ.drain();
+    await Promise.all(db.readers.map((r) => r.q.drain()));
+    db.readings.close();
+    db.events.close();
+    for (const r of db.readers) r.conn.closeSync();
+    db.writer.closeSync();
+    db.instance.closeSync();
+    this.opts.logger.info({ path: this.opts.path }, 'duckdb store closed');
+  }
+
+  private open_(): Open {
+    if (!this.db) throw new Error('DuckDbStore is not open');
+    return this.db;
+  }
+
+  private write<T>(job: (db: Open) => Promise<T>): Promise<T> {
+    const db = this.open_();
+    return db.writeQ.run(() => job(db));
+  }
+
+  private async read<T>(query: string, job: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const db = this.open_();
+    let pick = db.readers[0]!;
+    for (const r of db.readers) if (r.q.depth < pick.q.depth) pick = r;
+    const end = this.querySeconds.startTimer({ query });
+    try {
+      return await pick.q.run(() => job(pick.conn));
+    } finally {
+      end();
+    }
+  }
+
+  async writeReadings(batch: readonly Reading[]): Promise<void> {
+    if (batch.length === 0) return;
+    const res = await this.write((db) => db.readings.write(batch));
+    if (res.duplicates > 0) this.duplicates.inc(res.duplicates);
+  }
+
+  async writeAggregates(batch: readonly Aggregate[]): Promise<void> {
+    if (batch.length) await this.write((db) => db.events.writeAggregates(batch));
+  }
+
+  async writeAlertChanges(batch: readonly AlertChange[]): Promise<void> {
+    if (batch.length) await this.write((db) => db.events.writeAlertChanges(batch));
+  }
+
+  async writeDeadLetters(batch: readonly DeadLetter[]): Promise<void> {
+    if (batch.length) await this.write((db) => db.events.writeDeadLetters(batch));
+  }
+
+  latest(q: LatestQuery): Promise<Reading[]> {
+    return this.read('latest', (c) => readLatest(c, q));
+  }
+
+  readings(q: ReadingQuery): Promise<Reading[]> {
+    return this.read('readings', (c) => readReadings(c, this.tables, q));
+  }
+
+  aggregates(q: AggregateQuery): Promise<Aggregate[]> {
+    return this.read('aggregates', (c) => readAggregates(c, q));
+  }
+
+  alerts(q: AlertQuery): Promise<Alert[]> {
+    return this.read('alerts', (c) => readAlerts(c, q));
+  }
+
+  /** S3 history: every recorded change of one alert, oldest first. Not (yet) on the port. */
+  alertHistory(alertId: string, limit = 1000): Promise<AlertChange[]> {
+    return this.read('alert_history', (c) => readAlertHistory(c, alertId, limit));
+  }
+
+  deadLetters(q: DeadLetterQuery): Promise<DeadLetter[]> {
+    return this.read('dead_letters', (c) => readDeadLetters(c, q));
+  }
+
+  deadLetterCounts(): Promise<Record<string, number>> {
+    return this.read('dead_letter_counts', (c) => readDeadLetterCounts(c));
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      await this.read('health', (c) => c.run('SELECT 1'));
+      return { ok: true, adapter: this.name };
+    } catch (err) {
+      return { ok: false, adapter: this.name, detail: (err as Error).message };
+    }
+  }
+}
