@@ -9,7 +9,8 @@ import { createApi, type ApiServer, type HealthReport } from '../exporter/index.
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
 import { StoreWriter } from '../storage/index.ts';
-import { createStore } from './stores.ts';
+import { createStores } from './stores.ts';
+import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
@@ -36,6 +37,9 @@ export class App {
   api!: ApiServer;
   processor!: Processor;
   simulation: Simulation | undefined;
+  influx: InfluxStore | undefined;
+  private lastHealthSample = { at: 0, seq: 0 };
+  private lastMetaAt = 0;
   private tick: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -53,7 +57,9 @@ export class App {
     await seedRegistry(registryFile, config.dataDir, logger);
     this.registry = await Registry.load(registryFile);
 
-    this.store = createStore(config, logger, metrics);
+    const stores = createStores(config, logger, metrics);
+    this.store = stores.store;
+    this.influx = stores.influx;
     await this.store.open();
     this.writer = new StoreWriter({ store: this.store, maxBatch: config.storage.maxBatch, logger, metrics, retry: { initialMs: 200, maxMs: 10_000 } });
     this.journal = Journal.open({ dir: path.join(config.dataDir, 'journal'), segmentBytes: config.journal.segmentBytes, fsync: config.journal.fsync, logger, metrics });
@@ -153,11 +159,39 @@ export class App {
         const safe = Math.min(this.writer.committedSeq, retained);
         this.journal.checkpoint(safe, Number.isFinite(watermarkMs) ? { watermarkMs } : {});
         this.journal.persistCheckpoint();
+        if (this.influx) await this.sampleForInflux(Date.now());
       } catch (err) {
         this.logger.error({ err }, 'tick failed; retried at the next tick');
       }
     });
     return this.ticking;
+  }
+
+  /**
+   * For the Grafana dashboards: registry metadata (`sensor_meta`) at start and daily, and a
+   * pipeline health sample (`pipeline`) every 10 s — both driven by the clock tick.
+   */
+  private async sampleForInflux(now: number): Promise<void> {
+    const influx = this.influx as InfluxStore;
+    if (now - this.lastMetaAt >= 86_400_000) {
+      this.lastMetaAt = now;
+      await influx.writeSensorMeta(this.registry.sensors(), now);
+    }
+    const last = this.lastHealthSample;
+    if (now - last.at < 10_000) return;
+    const seq = this.journal.lastSeq;
+    const rejected = (await this.metrics.getSingleMetric('civic_ingest_rejected_total')?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+    const status = influx.status();
+    await influx.writePipelineHealth(
+      {
+        ingest_rate: last.at ? ((seq - last.seq) * 1000) / (now - last.at) : 0,
+        rejected_total: rejected,
+        journal_lag: seq - this.journal.checkpointed,
+        store_backlog: this.writer.pending + status.backlogLines,
+      },
+      now,
+    );
+    this.lastHealthSample = { at: now, seq };
   }
 
   async health(): Promise<HealthReport> {
@@ -166,8 +200,14 @@ export class App {
     const journal = { ok: true, lastSeq: this.journal.lastSeq, checkpoint: this.journal.checkpointed, lag: this.journal.lastSeq - this.journal.checkpointed, diskBytes: this.journal.diskBytes() };
     const broker = { ok: !!this.broker, connectedClients: this.broker.connectedClients };
     const writer = { ok: true, pending: this.writer.pending, committedSeq: this.writer.committedSeq };
-    const down = !store.ok;
-    return { status: down ? ('down' as const) : ('ok' as const), components: { broker, journal, store, writer } };
+    const components: HealthReport['components'] = { broker, journal, store, writer };
+    if (this.influx) {
+      const s = this.influx.status();
+      components.influxdb = { ok: s.backlogLines === 0 && !s.lastError, backlogLines: s.backlogLines, backlogBytes: s.backlogBytes, queuedLines: s.queuedLines, ...(s.lastError ? { detail: s.lastError, lastErrorAt: s.lastErrorAt } : {}), ...(s.lastSuccessAt ? { lastSuccessAt: s.lastSuccessAt } : {}) };
+    }
+    // A store outage degrades (readings stay safe in the journal or the InfluxDB spool); it does not take us down.
+    const degraded = Object.values(components).some((c) => !c.ok);
+    return { status: degraded ? 'degraded' : 'ok', components };
   }
 
   /**

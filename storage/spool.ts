@@ -1,6 +1,7 @@
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { after, readCursor, syncDir, writeCursor, type Cursor } from './spool-cursor.ts';
 import { encodeFrame, FRAME_HEADER, FrameReader } from './spool-frame.ts';
 
 /**
@@ -31,10 +32,6 @@ export interface SpoolRecord {
   readonly end: Cursor;
 }
 
-interface Cursor {
-  readonly segment: number;
-  readonly offset: number;
-}
 
 interface Pending {
   readonly frame: Buffer;
@@ -44,7 +41,6 @@ interface Pending {
 }
 
 const SEGMENT_RE = /^(\d{12})\.spool$/;
-const CURSOR_FILE = 'cursor.json';
 const segName = (id: number): string => `${String(id).padStart(12, '0')}.spool`;
 
 export class Spool {
@@ -240,46 +236,5 @@ export class Spool {
     }
     // Appends always go to a fresh segment: never write after a tail we just repaired.
     this.activeId = Math.max(0, ...this.sizes.keys(), this.cursor.segment);
-  }
-}
-
-function after(a: Cursor, b: Cursor): boolean {
-  return a.segment > b.segment || (a.segment === b.segment && a.offset > b.offset);
-}
-
-async function readCursor(dir: string): Promise<Cursor> {
-  try {
-    const fh = await open(path.join(dir, CURSOR_FILE), 'r');
-    try {
-      const c = JSON.parse(await fh.readFile('utf8')) as Partial<Cursor>;
-      if (Number.isInteger(c.segment) && Number.isInteger(c.offset)) return { segment: c.segment!, offset: c.offset! };
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  return { segment: 0, offset: 0 };
-}
-
-async function writeCursor(dir: string, c: Cursor): Promise<void> {
-  const tmp = path.join(dir, `${CURSOR_FILE}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(c));
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path.join(dir, CURSOR_FILE));
-  await syncDir(dir);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

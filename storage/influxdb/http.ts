@@ -44,7 +44,8 @@ export class InfluxHttp {
         ? new URLSearchParams({ org: this.o.org!, bucket: `${this.o.database}/${rp}`, precision })
         : new URLSearchParams({ db: this.o.database, rp, precision });
     const path = this.o.api === 'v2' ? '/api/v2/write' : '/write';
-    // Level 1: on a 5,000-line batch it compresses ~6× at a fraction of level 6's CPU (measured, README).
+    // Level 1: a 5,000-line reading batch shrinks 8.6× (735 kB → 86 kB) in 2.6 ms; level 6 saves
+    // another 5% for 2.2× the CPU (measured on the CI machine, see README.md).
     const gz = await gzipAsync(body, { level: constants.Z_BEST_SPEED });
     let res: Response;
     try {

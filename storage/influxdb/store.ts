@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Aggregate, Alert, AlertChange, DeadLetter, Reading } from '../../domain/index.ts';
+import type { Aggregate, Alert, AlertChange, DeadLetter, Reading, Sensor } from '../../domain/index.ts';
 import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, Store, StoreHealth } from '../port.ts';
 import { Spool } from '../spool.ts';
 import { parseTarget, type TargetKey } from './batch.ts';
@@ -8,8 +8,9 @@ import { influxMetrics } from './metrics.ts';
 import { resolveOptions, type InfluxStoreOptions, type ResolvedInfluxOptions } from './options.ts';
 import { InfluxReader } from './read.ts';
 import { ensureRetention } from './retention.ts';
-import { aggregateLine, AGG_TIER, alertLine, deadLetterLine, M_DEAD_LETTERS, pipelineLine, readingLine } from './schema.ts';
-import { InfluxWriter, type RejectedLine, type WriterStatus } from './writer.ts';
+import { aggregateLine, AGG_TIER, alertLine, deadLetterLine, M_DEAD_LETTERS, pipelineLine, readingLine, sensorMetaLine } from './schema.ts';
+import type { RejectedLine } from './delivery.ts';
+import { InfluxWriter, type WriterStatus } from './writer.ts';
 
 export interface InfluxStatus extends WriterStatus {
   /** 'created' (1.x), 'operator' (2.x/3.x provision it), 'pending' (server not reached yet). */
@@ -81,6 +82,13 @@ export class InfluxStore implements Store {
     return line === undefined ? Promise.resolve() : this.w().write('raw', 'ms', [line]);
   }
 
+  /** Registry metadata for the dashboards (`sensor_meta`): at start-up and once a day. */
+  writeSensorMeta(sensors: Iterable<Sensor>, ts: number): Promise<void> {
+    const lines: string[] = [];
+    for (const s of sensors) lines.push(sensorMetaLine(s, ts));
+    return lines.length ? this.w().write('raw', 'ms', lines) : Promise.resolve();
+  }
+
   /** Sends buffered lines now instead of waiting for flushMs (does not wait for delivery). */
   flush(): void {
     this.writer?.flush();
@@ -111,7 +119,8 @@ export class InfluxStore implements Store {
 
   /** For /healthz: backlog, queue, last success and last error of the write path. */
   status(): InfluxStatus {
-    return { ...this.w().status(), schema: this.schema };
+    const w = this.writer?.status() ?? { backlogLines: 0, backlogBytes: 0, queuedLines: 0 };
+    return { ...w, schema: this.schema };
   }
 
   async health(): Promise<StoreHealth> {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Spool, SpoolRecord } from '../spool.ts';
-import { decodeBatch, encodeBatch, parseTarget, targetKey, type TargetKey } from './batch.ts';
+import { decodeBatch, encodeBatch, targetKey, type TargetKey } from './batch.ts';
+import { Delivery, type DeadLetterLines } from './delivery.ts';
 import type { InfluxHttp } from './http.ts';
 import type { InfluxMetrics } from './metrics.ts';
 import type { ResolvedInfluxOptions } from './options.ts';
-import { droppedAll, namedBadLines } from './rejections.ts';
 import type { Precision, Tier } from './schema.ts';
 
 /**
@@ -17,11 +17,16 @@ import type { Precision, Tier } from './schema.ts';
  *     flight when the server fails, which is spooled after lines spilled meanwhile; points are
  *     keyed by (series, time), so the late copy writes the same values (S1).
  * W4  Memory is bounded: past maxQueuedLines queued lines, batches go straight to the spool.
+ *     Latency too: once a request has been in flight for SLOW_MS, batches waiting behind it
+ *     are spooled instead of waiting for its timeout.
  * W5  Failures that are the server's (network, timeout, 5xx, 429, auth, missing db) are retried
- *     with exponential backoff; nothing is dropped.
+ *     with exponential backoff; nothing is dropped (delivery.ts).
  * W6  Lines the server refuses (400/413/422) are dead-lettered with its message; the rest of
- *     the batch is written. Unnamed culprits are found by bisection.
+ *     the batch is written. Unnamed culprits are found by bisection (delivery.ts).
  */
+/** A request slower than this counts as a slow server for the batches queued behind it. */
+const SLOW_MS = 1_000;
+
 interface Slice {
   readonly lines: readonly string[];
   readonly resolve: () => void;
@@ -31,10 +36,6 @@ interface Batch {
   readonly key: TargetKey;
   readonly lines: string[];
   readonly slices: Slice[];
-}
-export interface RejectedLine {
-  readonly line: string;
-  readonly reason: string;
 }
 export interface WriterStatus {
   readonly backlogLines: number;
@@ -55,22 +56,21 @@ export class InfluxWriter {
   private wake: (() => void) | undefined;
   private spills: Promise<void> = Promise.resolve();
   private spillsInFlight = 0;
-  private backoffMs = 0;
-  private retryAt = 0;
   private closing = false;
-  private lastSuccessAt: number | undefined;
-  private lastErrorAt: number | undefined;
-  private lastError: string | undefined;
+  /** A direct send has been in flight longer than SLOW_MS. */
+  private slow = false;
+  private readonly delivery: Delivery;
 
   constructor(
-    private readonly http: InfluxHttp,
+    http: InfluxHttp,
     private readonly spool: Spool,
     private readonly o: ResolvedInfluxOptions,
     private readonly m: InfluxMetrics,
     private readonly log: Logger,
-    /** Dead-letter lines (raw tier, ns) describing refused lines; [] for lines that must only be logged. */
-    private readonly deadLetters: (key: TargetKey, rejected: readonly RejectedLine[]) => string[],
-  ) {}
+    deadLetters: DeadLetterLines,
+  ) {
+    this.delivery = new Delivery(http, spool, m, log, o.maxBackoffMs, deadLetters);
+  }
 
   /** Starts replaying a backlog left by a previous run. */
   start(): void {
@@ -117,12 +117,13 @@ export class InfluxWriter {
   }
 
   status(): WriterStatus {
+    const d = this.delivery;
     return {
       backlogLines: this.spool.weight,
       backlogBytes: this.spool.bytes,
       queuedLines: this.queued,
-      ...(this.lastSuccessAt !== undefined && { lastSuccessAt: this.lastSuccessAt }),
-      ...(this.lastErrorAt !== undefined && { lastErrorAt: this.lastErrorAt, lastError: this.lastError }),
+      ...(d.lastSuccessAt !== undefined && { lastSuccessAt: d.lastSuccessAt }),
+      ...(d.lastErrorAt !== undefined && { lastErrorAt: d.lastErrorAt, lastError: d.lastError }),
     };
   }
 
@@ -150,6 +151,7 @@ export class InfluxWriter {
 
   private kick(): void {
     if (this.running) {
+      if (this.slow) this.spill(this.ready.splice(0));
       this.wake?.();
       return;
     }
@@ -167,14 +169,25 @@ export class InfluxWriter {
           continue;
         }
         if (this.closing) break;
-        const wait = this.retryAt - Date.now();
+        const wait = this.delivery.retryAt - Date.now();
         if (wait > 0) await this.sleep(wait);
-        else await this.replay().catch((e: Error) => this.failed(`spool replay: ${e.message}`));
+        else await this.replay().catch((e: Error) => this.delivery.failed(`spool replay: ${e.message}`));
         continue;
       }
       const batch = this.ready.shift();
       if (!batch) break;
-      if ((await this.deliver(batch.key, batch.lines)) === 'ok') {
+      const slowTimer = setTimeout(() => {
+        this.slow = true;
+        this.spill(this.ready.splice(0));
+      }, Math.min(SLOW_MS, this.o.timeoutMs));
+      // A throw here (the spool refusing a dead letter) must not stop the pump: treat it as a retry.
+      const sent = await this.delivery.send(batch.key, batch.lines).catch((e: Error) => {
+        this.delivery.failed(`send: ${e.message}`);
+        return 'retry' as const;
+      });
+      clearTimeout(slowTimer);
+      this.slow = false;
+      if (sent === 'ok') {
         this.queued -= batch.lines.length;
         for (const s of batch.slices) s.resolve();
       } else {
@@ -232,7 +245,7 @@ export class InfluxWriter {
         if (next.key !== first.key || lines.length + next.lines.length > this.o.maxBatchLines) break;
         for (const l of next.lines) lines.push(l);
       }
-      if ((await this.deliver(first.key, lines)) === 'retry') {
+      if ((await this.delivery.send(first.key, lines)) === 'retry') {
         await this.commit(recs.slice(0, i));
         return;
       }
@@ -246,57 +259,5 @@ export class InfluxWriter {
     if (recs.length === 0) return;
     await this.spool.commit(recs);
     if (this.spool.records === 0) this.log.info('influx: spool backlog drained');
-  }
-
-  /** One write request plus W6 handling; 'retry' means nothing was lost and the caller keeps the lines. */
-  private async deliver(key: TargetKey, lines: readonly string[]): Promise<'ok' | 'retry'> {
-    const { tier, precision } = parseTarget(key);
-    const end = this.m.writeSeconds.startTimer();
-    const out = await this.http.write(tier, precision, lines.join('\n'));
-    end({ result: out.kind });
-    if (out.kind === 'ok') {
-      this.lastSuccessAt = Date.now();
-      this.backoffMs = 0;
-      this.retryAt = 0;
-      return 'ok';
-    }
-    if (out.kind === 'retry') {
-      this.m.retries.inc();
-      this.failed(out.message);
-      return 'retry';
-    }
-    this.lastErrorAt = Date.now();
-    this.lastError = out.message;
-    const named = namedBadLines(lines, out.message);
-    if (named.size > 0) {
-      await this.reject(key, [...named].map(([i, reason]) => ({ line: lines[i]!, reason: `HTTP ${out.status}: ${reason}` })));
-      const rest = lines.filter((_, i) => !named.has(i));
-      return rest.length === 0 ? 'ok' : this.deliver(key, rest);
-    }
-    if (lines.length === 1 || (out.status === 400 && droppedAll(lines, out.message))) {
-      await this.reject(key, lines.map((line) => ({ line, reason: `HTTP ${out.status}: ${out.message}` })));
-      return 'ok';
-    }
-    // Nothing named: halve until the culprits are alone (rewriting good lines is idempotent).
-    const mid = lines.length >> 1;
-    if ((await this.deliver(key, lines.slice(0, mid))) === 'retry') return 'retry';
-    return this.deliver(key, lines.slice(mid));
-  }
-
-  /** W5: 250 ms doubling to maxBackoffMs, ±20% jitter so several instances do not retry in step. */
-  private failed(message: string): void {
-    this.lastErrorAt = Date.now();
-    this.lastError = message;
-    this.backoffMs = Math.min(this.o.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : 250);
-    this.retryAt = Date.now() + this.backoffMs * (0.8 + Math.random() * 0.4);
-    this.log.warn({ err: message, backlogLines: this.spool.weight, retryInMs: Math.round(this.retryAt - Date.now()) }, 'influx: write failed; lines kept in the spool');
-  }
-
-  /** Dead letters go to the spool (durable before the batch counts as delivered), then replay sends them. */
-  private async reject(key: TargetKey, rejected: readonly RejectedLine[]): Promise<void> {
-    this.m.rejectedLines.inc(rejected.length);
-    this.log.warn({ target: key, count: rejected.length, reason: rejected[0]?.reason.slice(0, 500) }, 'influx: lines rejected, dead-lettered');
-    const lines = this.deadLetters(key, rejected);
-    if (lines.length > 0) await this.spool.append(encodeBatch(targetKey('raw', 'ns'), lines), lines.length);
   }
 }
