@@ -5,7 +5,7 @@ import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-
 import { createBroker, type CivicBroker } from '../broker/index.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { createApi, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
 import { StoreWriter } from '../storage/index.ts';
@@ -17,6 +17,8 @@ import { credentialsPath, seedRegistry } from './seed.ts';
 
 export interface AppInfo {
   readonly mqttPort: number;
+  /** Public MQTT-over-WebSocket port (anonymous, read-only public/…), when enabled. */
+  readonly wsPort?: number;
   readonly httpPort: number;
   readonly url: string;
 }
@@ -40,6 +42,8 @@ export class App {
   influx: InfluxStore | undefined;
   private lastHealthSample = { at: 0, seq: 0 };
   private lastMetaAt = 0;
+  private dailyExport: { stop(): void } | undefined;
+  private publicFeed: { unsubscribe(): void } | undefined;
   private tick: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -77,11 +81,14 @@ export class App {
       logger,
       metrics,
     });
+    // Public read-only topics public/{kind}/{sensorId} for map apps (open data, issue 5).
+    const publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
     this.broker = createBroker({
       host: config.bind,
       port: config.mqtt.port,
       registry: this.registry,
       limits: config.mqtt,
+      ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) } } : {}),
       onInbound: this.ingest.handle,
       onRejected: (r) => this.ingest.rejectFromBroker(r),
       logger,
@@ -108,7 +115,9 @@ export class App {
     const journal = this.journal;
     new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
 
-    const { port: mqttPort } = await this.broker.start();
+    const { port: mqttPort, wsPort } = await this.broker.start();
+    if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => publicMqtt.onReading(r));
+    const bulkDir = path.join(config.dataDir, 'open-data');
     this.api = createApi({
       host: config.bind,
       port: config.http.port,
@@ -119,10 +128,29 @@ export class App {
       sensorStatus: (id) => this.ingest.sensorStatus(id),
       logger,
       ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
+      ...(config.openData.enabled
+        ? {
+            openData: {
+              subscribe: (listener) => {
+                const sub = this.ingest.readings$.subscribe(listener);
+                return () => sub.unsubscribe();
+              },
+              bulkDir,
+              publisher: { agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail },
+            },
+          }
+        : {}),
     });
     const { port: httpPort, url } = await this.api.start();
     await this.processor.goLive();
     this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs);
+    if (config.openData.enabled) {
+      this.dailyExport = openData.scheduleDailyExport({
+        logger,
+        minuteOfDay: config.openData.dailyExportMinute,
+        run: (date) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger }),
+      });
+    }
 
     if (config.simulate.enabled) {
       const s = config.simulate;
@@ -139,8 +167,8 @@ export class App {
       await this.simulation.start();
       logger.info({ credentials: credentialsPath(config.dataDir) }, 'simulators running');
     }
-    logger.info({ mqttPort, httpPort, url, sensors: this.registry.size }, 'civicstream is running');
-    return { mqttPort, httpPort, url };
+    logger.info({ mqttPort, wsPort, httpPort, url, sensors: this.registry.size }, 'civicstream is running');
+    return { mqttPort, httpPort, url, ...(wsPort !== undefined ? { wsPort } : {}) };
   }
 
   /**
@@ -219,6 +247,8 @@ export class App {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.tick) clearInterval(this.tick);
+      this.dailyExport?.stop();
+      this.publicFeed?.unsubscribe();
       await this.simulation?.stop().catch((err: Error) => this.logger.warn({ err }, 'simulator stop'));
       await this.broker?.stop();
       await this.api?.stop();

@@ -22,6 +22,8 @@ export interface AuthDeps {
   readonly logger: Logger;
   /** Principal of the live connection holding `clientId`, if any (B2). */
   readonly ownerOf: (clientId: string) => Principal | undefined;
+  /** True when the client came through the public WebSocket listener (B13). */
+  readonly isPublicConnection: (client: Client) => boolean;
 }
 
 type PreConnect = (client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void) => void;
@@ -52,6 +54,13 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
       deps.logger.info({ username, clientId: packet?.clientId, code }, `MQTT connection refused: ${why}`);
       cb(refusal(code, why), false);
     };
+    if ((username === undefined || username === '') && deps.isPublicConnection(client)) {
+      // B13: the public WebSocket listener admits anonymous readers; they can only subscribe to public/…
+      if (packet?.will) return refuse(NOT_AUTHORIZED, 'anonymous clients may not set a will');
+      deps.sessions.set(client, newSession({ type: 'public', id: 'anonymous' }, deps.limits, performance.now()));
+      deps.metrics.connections.inc({ result: 'accepted' });
+      return cb(null, true);
+    }
     // B1: no anonymous access; §3.2.2.3 code 5 "not authorized".
     if (username === undefined || username === '') return refuse(NOT_AUTHORIZED, 'anonymous');
     const sensor = deps.registry.sensor(username);

@@ -46,6 +46,11 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
     const { principal } = session;
     const topic = packet.topic;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (principal.type === 'public') {
+      // B13: anonymous public readers publish nothing.
+      deps.reject({ reason: 'NOT_AUTHORIZED', message: 'anonymous public clients may not publish', topic, clientId: client.id, payload, payloadBytes: payload.length });
+      return cb(new Error('anonymous public clients may not publish'));
+    }
     const verdict = checkPublish(principal, topic, deps.registry);
     if (!verdict.ok && verdict.reason === 'NOT_AUTHORIZED') {
       // B4: MQTT 3.1.1 §3.3.5 lets the server close the connection; aedes does so on error.

@@ -11,10 +11,12 @@ type AuthorizeSubscribe = (client: Client, sub: Subscription, cb: (err: Error | 
  * (MQTT 3.1.1 §3.9.3) rather than a disconnect: the device learns which filter was
  * refused and its other subscriptions in the same packet still work.
  */
-export function createAuthorizeSubscribe(registry: Registry, sessions: Sessions, logger: Logger): AuthorizeSubscribe {
+export function createAuthorizeSubscribe(registry: Registry, sessions: Sessions, logger: Logger, publicMaySubscribe: (filter: string) => boolean = () => false): AuthorizeSubscribe {
   return function authorizeSubscribe(client, sub, cb) {
     const session = sessions.get(client);
-    if (session !== undefined && maySubscribe(session.principal, sub.topic, registry)) return cb(null, sub);
+    // B13: anonymous public readers get the public filters only.
+    const allowed = session === undefined ? false : session.principal.type === 'public' ? publicMaySubscribe(sub.topic) : maySubscribe(session.principal, sub.topic, registry);
+    if (allowed) return cb(null, sub);
     logger.info({ clientId: client.id, filter: sub.topic }, 'subscription refused');
     cb(null, null);
   };

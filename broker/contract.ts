@@ -3,7 +3,9 @@ import type { SensorTopic } from '../domain/index.ts';
 /** Who is on the other end of a connection, after authentication. */
 export type Principal =
   | { readonly type: 'sensor'; readonly id: string }
-  | { readonly type: 'gateway'; readonly id: string };
+  | { readonly type: 'gateway'; readonly id: string }
+  /** An anonymous reader on the public WebSocket listener (B13): may read `public/…` only. */
+  | { readonly type: 'public'; readonly id: 'anonymous' };
 
 /** An authorised PUBLISH on a sensor topic (T1/T2), handed to ingest before acknowledgement. */
 export interface InboundMessage {

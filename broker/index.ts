@@ -17,8 +17,13 @@
  * B10 subscriptions only inside an owned sensor's subtree sensors/{kind}/{id}/…; others get SUBACK 0x80
  * B11 nothing under `$` is forwarded to devices
  * B12 every socket has TCP_NODELAY (aedes' default server adds ~40 ms: Nagle + delayed ACK)
+ * B13 the optional public WebSocket listener admits anonymous readers, who may subscribe only to the
+ *     filters the exporter allows (public/…) and publish nothing; credentials work there as on TCP
  */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Aedes, type Client } from 'aedes';
 import { VerifiedSecretCache } from '../registry/index.ts';
 import { createConnectHooks } from './authenticate.ts';
@@ -32,12 +37,13 @@ import type { BrokerOptions } from './options.ts';
 import { PacketSizeGuard, type GuardViolation } from './packet-size-guard.ts';
 import type { Sessions } from './session.ts';
 
-export type { BrokerLimits, BrokerOptions } from './options.ts';
+export type { BrokerLimits, BrokerOptions, PublicWebSocketOptions } from './options.ts';
 export type { BrokerRejection, InboundHandler, InboundMessage, Principal } from './contract.ts';
 export { DISCARD_TOPIC } from './authorize-publish.ts';
 
 export interface CivicBroker {
-  start(): Promise<{ port: number }>;
+  /** `wsPort` is the public WebSocket listener's port when one is configured. */
+  start(): Promise<{ port: number; wsPort?: number }>;
   /** Stops accepting, closes every client (Wills fire), closes aedes. */
   stop(): Promise<void>;
   /** Pipeline-internal publish (alerts/…, T3 rejection notices); bypasses the ACL. */
@@ -53,6 +59,10 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
   const sockets = new Set<Socket>();
   let aedes: Aedes | undefined;
   let server: Server | undefined;
+  let wsHttp: HttpServer | undefined;
+  let wss: WebSocketServer | undefined;
+  let wsPort: number | undefined;
+  const publicStreams = new WeakSet<object>();
   const metrics = createBrokerMetrics(opts.metrics, () => aedes?.connectedClients ?? 0);
 
   const reject = (r: BrokerRejection): void => {
@@ -100,11 +110,11 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
 
   return {
     async start() {
-      const hooks = createConnectHooks({ registry, secrets: new VerifiedSecretCache(), sessions, limits, metrics, logger: log, ownerOf });
+      const hooks = createConnectHooks({ registry, secrets: new VerifiedSecretCache(), sessions, limits, metrics, logger: log, ownerOf, isPublicConnection: (c) => publicStreams.has(c.conn) });
       aedes = await Aedes.createBroker({
         ...hooks,
         authorizePublish: createAuthorizePublish({ registry, sessions, onInbound: opts.onInbound, reject, metrics, logger: log, maxThrottleMs: limits.maxThrottleMs }),
-        authorizeSubscribe: createAuthorizeSubscribe(registry, sessions, log),
+        authorizeSubscribe: createAuthorizeSubscribe(registry, sessions, log, opts.publicWebSocket?.maySubscribe),
         authorizeForward,
         maxTopicLevels: limits.maxTopicLevels,
         drainTimeout: limits.drainTimeoutMs,
@@ -133,7 +143,28 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
       const address = srv.address();
       const port = typeof address === 'object' && address ? address.port : opts.port;
       log.info({ host: opts.host, port }, 'MQTT broker listening');
-      return { port };
+      if (opts.publicWebSocket) {
+        const pw = opts.publicWebSocket;
+        const http = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'));
+        // maxPayload bounds one WebSocket message like maxPacketBytes bounds a TCP packet (B8).
+        const ws = new WebSocketServer({ server: http, path: pw.path, maxPayload: limits.maxPacketBytes });
+        ws.on('connection', (socket) => {
+          const stream: Duplex = createWebSocketStream(socket);
+          stream.on('error', () => stream.destroy());
+          publicStreams.add(stream);
+          aedes?.handle(stream);
+        });
+        await new Promise<void>((resolve, reject) => {
+          http.once('error', reject);
+          http.listen(pw.port, pw.host, () => resolve());
+        });
+        wsHttp = http;
+        wss = ws;
+        const a = http.address();
+        wsPort = typeof a === 'object' && a ? a.port : pw.port;
+        log.info({ host: pw.host, port: wsPort, path: pw.path }, 'public MQTT-over-WebSocket listening');
+      }
+      return { port, ...(wsPort !== undefined ? { wsPort } : {}) };
     },
 
     async stop() {
@@ -143,6 +174,14 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
       aedes = undefined;
       if (!srv || !broker) return;
       const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      if (wss && wsHttp) {
+        for (const c of wss.clients) c.terminate();
+        const h = wsHttp;
+        await new Promise<void>((resolve) => wss?.close(() => resolve()));
+        await new Promise<void>((resolve) => h.close(() => resolve()));
+        wss = undefined;
+        wsHttp = undefined;
+      }
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       // Sockets that never sent CONNECT are not aedes clients; close them too.
       for (const socket of sockets) socket.destroy();

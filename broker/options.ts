@@ -23,12 +23,25 @@ export interface BrokerLimits {
   maxThrottleMs: number;
 }
 
+/** The public MQTT-over-WebSocket listener for map apps (B13). */
+export interface PublicWebSocketOptions {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** HTTP path of the WebSocket endpoint (e.g. /mqtt). */
+  path: string;
+  /** Which filters an anonymous reader may subscribe to (the exporter's public topics). */
+  maySubscribe: (filter: string) => boolean;
+}
+
 export interface BrokerOptions {
   host: string;
   /** 0 = any free port; `start()` returns the one bound. */
   port: number;
   registry: Registry;
   limits: BrokerLimits;
+  /** Public WebSocket listener; absent = none. */
+  publicWebSocket?: PublicWebSocketOptions;
   /** Called for every authorised PUBLISH on the principal's own sensor topics (T1/T2), PUBACK waits for `done`. */
   onInbound: InboundHandler;
   /** Broker-level refusals (ACL, rate, size, unknown sensor via gateway, bad topic). */

@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { registerSensorCommands } from './sensors.ts';
 import { registerRunCommands } from './run.ts';
+import { registerExportCommand } from './export.ts';
 
 const program = new Command('civicstream')
   .description('civicstream — 開放城市感測資料管線 open city sensor pipeline')
   .showHelpAfterError();
 registerRunCommands(program);
 registerSensorCommands(program);
+registerExportCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`civicstream: ${err.message}\n`);

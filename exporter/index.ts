@@ -17,6 +17,7 @@ import { latestRoutes } from './routes/latest.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { readingRoutes } from './routes/readings.ts';
 import { sensorRoutes } from './routes/sensors.ts';
+import { createOpenDataPlugin, type OpenDataOptions } from './open-data/index.ts';
 
 export type { HealthComponent, HealthReport, HealthSource } from './health.ts';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts';
@@ -24,6 +25,7 @@ export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
 
 /** Version of the /api/v1 contract shown in the OpenAPI document (not the package version). */
 export const API_VERSION = '1.0.0';
+export * as openData from './open-data/index.ts';
 
 export interface ApiOptions {
   /** Bind address. The config default is loopback: dead letters are unauthenticated until issue 3. */
@@ -44,6 +46,8 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Clock for range defaults and staleness; Date.now unless a test pins time. */
   now?: () => number;
+  /** The public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk); absent = not served. */
+  openData?: Omit<OpenDataOptions, 'store' | 'registry' | 'logger' | 'metrics' | 'now' | 'baseUrl'>;
 }
 
 export interface ApiServer {
@@ -76,6 +80,10 @@ export function createApi(o: ApiOptions): ApiServer {
     routerOptions: { ignoreTrailingSlash: true },
     // Fastify's default removeAdditional would silently drop unknown query parameters; we want a 400 naming them.
     ajv: { customOptions: { removeAdditional: false } },
+    // Request size and time limits (issue 5 §7): the API takes no bodies beyond small queries.
+    requestTimeout: 30_000,
+    connectionTimeout: 10_000,
+    bodyLimit: 16_384,
   });
 
   installErrorHandling(app);
@@ -90,6 +98,9 @@ export function createApi(o: ApiOptions): ApiServer {
   void app.register(aggregateRoutes, { ctx });
   void app.register(alertRoutes, { ctx });
   void app.register(deadLetterRoutes, { ctx });
+  if (o.openData) {
+    void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData }));
+  }
 
   return {
     app,

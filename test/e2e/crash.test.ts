@@ -44,7 +44,7 @@ describe('durability: kill -9 under QoS 1 load', () => {
 
   it('stores every acknowledged reading exactly once after a crash and restart', { timeout: 180_000 }, async () => {
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const env = { CIVIC_DATA_DIR: dataDir, CIVIC_MQTT_PORT: String(mqttPort), CIVIC_HTTP_PORT: String(httpPort), CIVIC_SIMULATE: 'off', CIVIC_LOG_LEVEL: 'warn' };
+    const env = { CIVIC_DATA_DIR: dataDir, CIVIC_MQTT_PORT: String(mqttPort), CIVIC_HTTP_PORT: String(httpPort), CIVIC_SIMULATE: 'off', CIVIC_WS_PORT: '-1', CIVIC_LOG_LEVEL: 'warn' };
     const url = `http://127.0.0.1:${httpPort}`;
     child = startChild(env);
     await healthy(url);

@@ -178,6 +178,25 @@ describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', ()
     assert.equal(item.values.pm25, 7.7);
   });
 
+  it('B13: anonymous WebSocket readers get public/… readings and nothing else', async () => {
+    const mqtt = (await import('mqtt')).default;
+    const reader = await mqtt.connectAsync(`ws://127.0.0.1:${env.info.wsPort}/mqtt`, { reconnectPeriod: 0, connectTimeout: 5000 });
+    clients.push(reader);
+    await reader.subscribeAsync('public/#');
+    // mqtt.js rejects a subscription the broker refused with SUBACK 0x80 (MQTT 3.1.1 §3.9.3).
+    for (const filter of ['sensors/#', '$SYS/#', 'alerts/#', '#']) await assert.rejects(reader.subscribeAsync(filter), filter);
+    const got = new Promise<{ topic: string; body: Record<string, unknown> }>((resolve) => reader.on('message', (topic, p) => topic.endsWith('/aq-pingzhen-road-01') && resolve({ topic, body: JSON.parse(p.toString()) as Record<string, unknown> })));
+    const c = await sensorClient('aq-pingzhen-road-01');
+    await publish(c, 'sensors/air-quality/aq-pingzhen-road-01/telemetry', JSON.stringify({ dateObserved: now(), pm25: 9.5 }));
+    const msg = await got;
+    assert.equal(msg.topic, 'public/air-quality/aq-pingzhen-road-01');
+    assert.match(JSON.stringify(msg.body), /9\.5/);
+    // Anonymous readers publish nothing: the connection is closed.
+    const closed = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+    reader.publish('public/air-quality/aq-pingzhen-road-01', '{"pm25":999}', { qos: 1 });
+    await closed;
+  });
+
   it('reports broker, journal and store in /healthz and the OpenAPI document at /docs', async () => {
     const health = await env.json<{ status: string; components: Record<string, { ok: boolean }> }>('/healthz');
     assert.equal(health.status, 'ok');

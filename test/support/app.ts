@@ -14,7 +14,7 @@ export interface Credentials {
 /** Starts the whole pipeline in-process on free ports with a fresh data directory. */
 export async function startApp(overrides: Record<string, unknown> = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civic-e2e-'));
-  const config = loadConfig({}, { dataDir, 'mqtt.port': 0, 'http.port': 0, 'simulate.enabled': false, 'analytics.tickMs': 100, 'log.level': 'silent', ...overrides });
+  const config = loadConfig({}, { dataDir, 'mqtt.port': 0, 'mqtt.publicWsPort': 0, 'http.port': 0, 'simulate.enabled': false, 'analytics.tickMs': 100, 'log.level': 'silent', ...overrides });
   const app = new App(config, pino({ level: 'silent' }));
   const info = await app.start();
   const credentials = JSON.parse(readFileSync(path.join(dataDir, 'simulator', 'credentials.json'), 'utf8')) as Credentials;

@@ -1,0 +1,145 @@
+import { KINDS, KIND_NAMES, toTaipeiIso, type SensorKind } from '../../domain/index.ts';
+import { LICENSE } from '../schemas.ts';
+import type { OdContext } from './context.ts';
+import type { Reliability } from './reliability.ts';
+
+export const ALERTS_DATASET = 'civicstream-alerts';
+export const datasetId = (kind: SensorKind): string => `civicstream-${kind}`;
+
+/** How often each feed changes, as data.gov.tw 更新頻率 and the DCAT/Dublin Core frequency vocabulary. */
+const CONTINUOUS = { 'zh-TW': '即時（每 1–10 分鐘）', en: 'continuous (every 1–10 minutes)', dcat: 'http://purl.org/cld/freq/continuous' };
+
+export interface BulkFile {
+  readonly dataset: string;
+  readonly date: string;
+  readonly format: 'csv.gz' | 'parquet';
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly rows: number;
+}
+
+export interface Distribution {
+  readonly title: string;
+  readonly format: string;
+  readonly mediaType: string;
+  readonly accessURL: string;
+  readonly bytes?: number;
+  readonly sha256?: string;
+  readonly issued?: string;
+}
+
+export interface DatasetMeta {
+  readonly id: string;
+  readonly title: { 'zh-TW': string; en: string };
+  readonly description: { 'zh-TW': string; en: string };
+  readonly publisher: { 'zh-TW': string; en: string };
+  readonly contact: { name: string; email: string };
+  readonly fields: readonly { name: string; type: string; unit?: string; description: { 'zh-TW': string; en: string } }[];
+  readonly updateFrequency: { 'zh-TW': string; en: string };
+  readonly license: { name: { 'zh-TW': string; en: string }; url: string };
+  readonly fee: string;
+  readonly encoding: 'UTF-8';
+  readonly formats: readonly string[];
+  readonly keywords: readonly string[];
+  readonly lastModified: string | null;
+  readonly distributions: readonly Distribution[];
+  readonly reliability?: Reliability | undefined;
+  /** The same metadata under data.gov.tw's own field names (資料集詮釋資料欄位). */
+  readonly dataGovTw: Record<string, unknown>;
+}
+
+function dataGovTw(m: Omit<DatasetMeta, 'dataGovTw'>): Record<string, unknown> {
+  return {
+    資料集名稱: m.title['zh-TW'],
+    資料集描述: m.description['zh-TW'],
+    主要欄位說明: m.fields.map((f) => `${f.name}(${f.description['zh-TW']}${f.unit ? `，單位 ${f.unit}` : ''})`).join('；'),
+    提供機關: m.publisher['zh-TW'],
+    提供機關聯絡人姓名: m.contact.name,
+    提供機關聯絡人電子郵件: m.contact.email,
+    更新頻率: m.updateFrequency['zh-TW'],
+    授權方式: m.license.name['zh-TW'],
+    授權說明網址: m.license.url,
+    計費方式: m.fee,
+    編碼格式: m.encoding,
+    檔案格式: m.formats.join(';'),
+    資料資源下載網址: m.distributions.map((d) => d.accessURL),
+    詮釋資料更新時間: m.lastModified,
+  };
+}
+
+const FLAG_FIELD = { name: 'flags', type: 'string[]', description: { 'zh-TW': '品質旗標（空值為正常）', en: 'quality flags (empty = ok)' } };
+const TIME_FIELD = { name: 'time', type: 'date-time', description: { 'zh-TW': '量測時間（ISO 8601，+08:00）', en: 'observation time (ISO 8601, +08:00)' } };
+
+export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: number | undefined, reliability: Reliability | undefined, bulk: readonly BulkFile[]): DatasetMeta {
+  const d = KINDS[kind];
+  const b = `${ctx.baseUrl}/open-data/v1/feeds/${kind}`;
+  const m = {
+    id: datasetId(kind),
+    title: { 'zh-TW': `${d.label['zh-TW']}感測資料`, en: `${d.label.en} sensor data` },
+    description: {
+      'zh-TW': `本市${d.label['zh-TW']}感測器的即時與歷史量測值、每分鐘／每小時／每日統計。欄位依 FIWARE ${d.fiwareType} 命名，每筆資料附品質旗標。`,
+      en: `Live and historical readings of the city's ${d.label.en.toLowerCase()} sensors, with 1-minute, 1-hour and 1-day aggregates. Fields follow FIWARE ${d.fiwareType}; every value carries quality flags.`,
+    },
+    publisher: ctx.publisher.agency,
+    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail },
+    fields: [
+      { name: 'sensor_id', type: 'string', description: { 'zh-TW': '感測器代碼', en: 'sensor id' } },
+      TIME_FIELD,
+      ...d.fields.map((f) => ({ name: f.name, type: f.type, ...(f.unit ? { unit: f.unit } : {}), description: f.label })),
+      FLAG_FIELD,
+    ],
+    updateFrequency: { 'zh-TW': CONTINUOUS['zh-TW'], en: CONTINUOUS.en },
+    license: { name: LICENSE.name, url: LICENSE.url },
+    fee: '免費',
+    encoding: 'UTF-8' as const,
+    formats: ['JSON', 'CSV', 'GeoJSON', 'Parquet'],
+    keywords: [d.label['zh-TW'], d.label.en, d.fiwareType, 'IoT', 'SensorThings'],
+    lastModified: lastModified === undefined ? null : toTaipeiIso(lastModified),
+    distributions: [
+      { title: 'latest (JSON)', format: 'JSON', mediaType: 'application/json', accessURL: `${b}/latest` },
+      { title: 'latest (CSV)', format: 'CSV', mediaType: 'text/csv', accessURL: `${b}/latest?format=csv` },
+      { title: 'latest (GeoJSON)', format: 'GeoJSON', mediaType: 'application/geo+json', accessURL: `${b}/latest?format=geojson` },
+      { title: 'aggregates 1m/1h/1d', format: 'JSON', mediaType: 'application/json', accessURL: `${b}/aggregates?period=1h` },
+      { title: 'live (Server-Sent Events)', format: 'SSE', mediaType: 'text/event-stream', accessURL: `${b}/live` },
+      { title: 'OGC SensorThings API v1.1', format: 'JSON', mediaType: 'application/json', accessURL: `${ctx.baseUrl}/sta/v1.1` },
+      ...bulk.map((f) => ({
+        title: `daily dump ${f.date} (${f.format})`, format: f.format === 'parquet' ? 'Parquet' : 'CSV',
+        mediaType: f.format === 'parquet' ? 'application/vnd.apache.parquet' : 'application/gzip',
+        accessURL: `${ctx.baseUrl}/open-data/v1/bulk/${f.file}`, bytes: f.bytes, sha256: f.sha256, issued: f.date,
+      })),
+    ],
+    reliability,
+  };
+  return { ...m, dataGovTw: dataGovTw(m) };
+}
+
+export function alertsDataset(ctx: OdContext, lastModified: number | undefined): DatasetMeta {
+  const m = {
+    id: ALERTS_DATASET,
+    title: { 'zh-TW': '公開示警（CAP 1.2）', en: 'Public alerts (CAP 1.2)' },
+    description: {
+      'zh-TW': '感測器觸發之公開示警，採 OASIS CAP 1.2 格式，含中英文內容與影響範圍；僅發布正式（Actual）示警。',
+      en: 'Public alerts raised from sensor data, as OASIS CAP 1.2 with zh-TW and English info blocks and an area; only Actual alerts are published.',
+    },
+    publisher: ctx.publisher.agency,
+    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail },
+    fields: [
+      { name: 'identifier', type: 'string', description: { 'zh-TW': '示警代碼', en: 'CAP identifier' } },
+      { name: 'sent', type: 'date-time', description: { 'zh-TW': '發布時間', en: 'sent time' } },
+      { name: 'severity', type: 'string', description: { 'zh-TW': '嚴重程度（CAP）', en: 'CAP severity' } },
+      { name: 'area', type: 'circle', description: { 'zh-TW': '影響範圍', en: 'affected area' } },
+    ],
+    updateFrequency: { 'zh-TW': '不定期（事件發生時）', en: 'as events occur' },
+    license: { name: LICENSE.name, url: LICENSE.url },
+    fee: '免費',
+    encoding: 'UTF-8' as const,
+    formats: ['XML (CAP 1.2)', 'Atom'],
+    keywords: ['示警', 'CAP', 'alerts', '災害'],
+    lastModified: lastModified === undefined ? null : toTaipeiIso(lastModified),
+    distributions: [{ title: 'Atom feed of current alerts', format: 'Atom', mediaType: 'application/atom+xml', accessURL: `${ctx.baseUrl}/open-data/v1/alerts/atom.xml` }],
+  };
+  return { ...m, dataGovTw: dataGovTw(m) };
+}
+
+export { KIND_NAMES };

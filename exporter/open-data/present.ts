@@ -1,0 +1,87 @@
+import { KINDS, flagNames, toTaipeiIso, type Aggregate, type FieldValue, type Reading, type Sensor } from '../../domain/index.ts';
+import type { OdContext } from './context.ts';
+
+/**
+ * Public views, built field by field from allow-lists (never a spread of a domain object):
+ * a Sensor carries secretHash, gateway, params and free-form tags, none of which is published.
+ * test/open-data/deidentify.test.ts scans every format for the fields that must not appear.
+ */
+
+export function publicSensor(ctx: OdContext, s: Sensor) {
+  const loc = ctx.privacy.location(s);
+  return {
+    id: s.id,
+    kind: s.kind,
+    name: { 'zh-TW': s.name['zh-TW'], en: s.name.en },
+    district: { code: s.district.code, name: { 'zh-TW': s.district.name['zh-TW'], en: s.district.name.en } },
+    location: { lat: loc.lat, lon: loc.lon },
+    locationCoarsened: ctx.privacy.isCoarsened(s),
+    intervalSeconds: s.intervalSeconds,
+  };
+}
+
+export type PublicSensor = ReturnType<typeof publicSensor>;
+
+/** One value per row in feeds: value, unit, and the reading's quality flags beside it (issue 5 §2). */
+export function publicReading(r: Reading) {
+  return { time: toTaipeiIso(r.ts), epochMs: r.ts, values: r.values as Record<string, FieldValue>, flags: flagNames(r.flags).map(flagLabel) };
+}
+
+/**
+ * Public quality flag names. The issue names six (ok, out-of-range, spike, stuck, late,
+ * estimated); the pipeline's two clock flags are published as `clock-skew` / `no-device-time`.
+ * An empty list means ok.
+ */
+const FLAG_LABELS: Record<string, string> = {
+  CLOCK_SKEW: 'clock-skew',
+  NO_DEVICE_TIME: 'no-device-time',
+  LATE: 'late',
+  OUT_OF_RANGE: 'out-of-range',
+  SPIKE: 'spike',
+  STUCK: 'stuck',
+  ESTIMATED: 'estimated',
+};
+export function flagLabel(name: string): string {
+  return FLAG_LABELS[name] ?? name.toLowerCase();
+}
+export function qualityOf(flags: number): string {
+  const names = flagNames(flags).map(flagLabel);
+  return names.length ? names.join('|') : 'ok';
+}
+
+export const QUALITY_FLAG_DOCS = [
+  { flag: 'ok', 'zh-TW': '無異常', en: 'no issue found' },
+  { flag: 'out-of-range', 'zh-TW': '數值超出合理範圍（仍保留）', en: 'outside the plausible range of the kind (kept)' },
+  { flag: 'spike', 'zh-TW': '與前一筆相比突變', en: 'jump larger than the spike threshold since the previous reading' },
+  { flag: 'stuck', 'zh-TW': '數值長時間不變', en: 'identical value for longer than the stuck threshold' },
+  { flag: 'late', 'zh-TW': '延遲到達，未納入即時統計', en: 'arrived late: stored but not in streaming aggregates' },
+  { flag: 'estimated', 'zh-TW': '由系統推算', en: 'derived by the pipeline (e.g. occupied = total − available)' },
+  { flag: 'clock-skew', 'zh-TW': '裝置時間偏差過大，改用接收時間', en: 'device clock outside the accepted skew; receive time used' },
+  { flag: 'no-device-time', 'zh-TW': '未附時間，使用接收時間', en: 'no device time in the payload; receive time used' },
+] as const;
+
+export function unitOf(kind: Sensor['kind'], field: string): string | undefined {
+  return KINDS[kind].fields.find((f) => f.name === field)?.unit;
+}
+
+export function publicAggregate(a: Aggregate | DayAggregate) {
+  const unit = unitOf(a.kind, a.field);
+  return {
+    sensorId: a.key,
+    period: a.period,
+    start: toTaipeiIso(a.start),
+    startMs: a.start,
+    field: a.field,
+    ...(unit !== undefined ? { unit } : {}),
+    count: a.count,
+    mean: a.mean,
+    min: a.min,
+    max: a.max,
+    last: a.last,
+  };
+}
+
+/** A 1-day window computed at query time from hourly aggregates (see rollup.ts). */
+export interface DayAggregate extends Omit<Aggregate, 'period'> {
+  readonly period: '1d';
+}

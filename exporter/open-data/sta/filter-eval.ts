@@ -1,0 +1,196 @@
+import { TAIPEI_OFFSET_MS } from '../../../domain/index.ts';
+import type { Expr } from './filter-parser.ts';
+
+/** A date-time value during evaluation (epoch ms); ISO strings of time properties become these. */
+export class TimeVal {
+  constructor(readonly ms: number) {}
+}
+
+type Val = number | string | boolean | null | TimeVal | Record<string, unknown> | unknown[];
+
+/** Entity properties that hold date-times (STA 1.1 §8.2): compared as instants, not as strings. */
+const TIME_KEYS = new Set(['phenomenonTime', 'resultTime', 'time', 'validTime']);
+
+/**
+ * Link from an entity to a related single entity (Observation → Datastream → Thing …), for
+ * paths in $filter. One shared function per graph, not closures per entity: a list of 16k
+ * Datastreams would otherwise allocate 50k closures per request (measured: GC-bound).
+ * Returns undefined when `name` is not a to-one navigation property of `self`.
+ */
+export const NAV = Symbol('nav');
+export type NavFn = (self: Navigable, name: string) => Navigable | undefined;
+export type Navigable = Record<string, unknown> & { [NAV]?: NavFn };
+
+export function resolvePath(entity: Navigable, path: readonly string[]): Val {
+  let cur: unknown = entity;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    if (cur === null || typeof cur !== 'object') return null;
+    const nav = (cur as Navigable)[NAV];
+    const target = nav ? nav(cur as Navigable, seg) : undefined;
+    if (target) { cur = target; continue; }
+    const v = (cur as Record<string, unknown>)[seg];
+    if (v === undefined) return null;
+    if (i === path.length - 1 && TIME_KEYS.has(seg) && typeof v === 'string') {
+      const ms = Date.parse(v.split('/')[0]!);
+      return Number.isNaN(ms) ? v : new TimeVal(ms);
+    }
+    cur = v;
+  }
+  return cur as Val;
+}
+
+export class FilterEvalError extends Error {}
+
+function cmpVals(a: Val, b: Val): number | undefined {
+  if (a instanceof TimeVal || b instanceof TimeVal) {
+    const x = a instanceof TimeVal ? a.ms : typeof a === 'string' ? Date.parse(a) : NaN;
+    const y = b instanceof TimeVal ? b.ms : typeof b === 'string' ? Date.parse(b) : NaN;
+    if (Number.isNaN(x) || Number.isNaN(y)) return undefined;
+    return x - y;
+  }
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  return undefined;
+}
+
+function num(v: Val, fn: string): number {
+  if (typeof v !== 'number') throw new FilterEvalError(`${fn} expects a number`);
+  return v;
+}
+function str(v: Val): string | null {
+  return typeof v === 'string' ? v : v === null ? null : String(v instanceof TimeVal ? new Date(v.ms).toISOString() : v);
+}
+/** Date parts are taken in +08:00, the offset every time this service publishes carries. */
+function local(v: Val, fn: string): Date {
+  if (!(v instanceof TimeVal)) throw new FilterEvalError(`${fn}() expects a date-time`);
+  return new Date(v.ms + TAIPEI_OFFSET_MS);
+}
+
+function call(fn: string, a: Val[], now: number): Val {
+  const s0 = () => str(a[0]!);
+  const s1 = () => str(a[1]!);
+  switch (fn) {
+    case 'substringof': { const x = s0(); const y = s1(); return x !== null && y !== null && y.includes(x); }
+    case 'contains': { const x = s0(); const y = s1(); return x !== null && y !== null && x.includes(y); }
+    case 'startswith': { const x = s0(); const y = s1(); return x !== null && y !== null && x.startsWith(y); }
+    case 'endswith': { const x = s0(); const y = s1(); return x !== null && y !== null && x.endsWith(y); }
+    case 'length': { const x = s0(); return x === null ? null : [...x].length; }
+    case 'indexof': { const x = s0(); const y = s1(); return x === null || y === null ? null : x.indexOf(y); }
+    case 'substring': { const x = s0(); if (x === null) return null; const from = num(a[1]!, fn); return a[2] === undefined ? x.substring(from) : x.substr(from, num(a[2], fn)); }
+    case 'tolower': return s0()?.toLowerCase() ?? null;
+    case 'toupper': return s0()?.toUpperCase() ?? null;
+    case 'trim': return s0()?.trim() ?? null;
+    case 'concat': { const x = s0(); const y = s1(); return x === null || y === null ? null : x + y; }
+    case 'year': return local(a[0]!, fn).getUTCFullYear();
+    case 'month': return local(a[0]!, fn).getUTCMonth() + 1;
+    case 'day': return local(a[0]!, fn).getUTCDate();
+    case 'hour': return local(a[0]!, fn).getUTCHours();
+    case 'minute': return local(a[0]!, fn).getUTCMinutes();
+    case 'second': return local(a[0]!, fn).getUTCSeconds();
+    case 'fractionalseconds': return local(a[0]!, fn).getUTCMilliseconds() / 1000;
+    case 'date': return local(a[0]!, fn).toISOString().slice(0, 10);
+    case 'time': return local(a[0]!, fn).toISOString().slice(11, 23);
+    case 'totaloffsetminutes': local(a[0]!, fn); return 480;
+    case 'now': return new TimeVal(now);
+    case 'mindatetime': return new TimeVal(-8.64e15);
+    case 'maxdatetime': return new TimeVal(8.64e15);
+    case 'round': return a[0] === null ? null : Math.round(num(a[0]!, fn));
+    case 'floor': return a[0] === null ? null : Math.floor(num(a[0]!, fn));
+    case 'ceiling': return a[0] === null ? null : Math.ceil(num(a[0]!, fn));
+    default: throw new FilterEvalError(`unsupported function ${fn}`);
+  }
+}
+
+/**
+ * Evaluates an expression against one entity. Comparisons with a missing value are false
+ * (OData null semantics) except `eq null` / `ne null`; arithmetic on a missing value is null.
+ */
+export function evaluate(e: Expr, entity: Navigable, now: number): Val {
+  switch (e.t) {
+    case 'lit': return e.v;
+    case 'time': return new TimeVal(e.v);
+    case 'path': return resolvePath(entity, e.p);
+    case 'not': return !truthy(evaluate(e.e, entity, now));
+    case 'call': return call(e.fn, e.args.map((x) => evaluate(x, entity, now)), now);
+    case 'bin': {
+      if (e.op === 'and') return truthy(evaluate(e.l, entity, now)) && truthy(evaluate(e.r, entity, now));
+      if (e.op === 'or') return truthy(evaluate(e.l, entity, now)) || truthy(evaluate(e.r, entity, now));
+      const l = evaluate(e.l, entity, now);
+      const r = evaluate(e.r, entity, now);
+      switch (e.op) {
+        case 'eq': return l === null || r === null ? l === r : cmpVals(l, r) === 0;
+        case 'ne': return l === null || r === null ? l !== r : cmpVals(l, r) !== 0;
+        case 'gt': { const c = cmpVals(l, r); return c !== undefined && c > 0; }
+        case 'ge': { const c = cmpVals(l, r); return c !== undefined && c >= 0; }
+        case 'lt': { const c = cmpVals(l, r); return c !== undefined && c < 0; }
+        case 'le': { const c = cmpVals(l, r); return c !== undefined && c <= 0; }
+        default: {
+          if (l === null || r === null) return null;
+          const x = num(l, e.op);
+          const y = num(r, e.op);
+          switch (e.op) {
+            case 'add': return x + y;
+            case 'sub': return x - y;
+            case 'mul': return x * y;
+            case 'div': return y === 0 ? null : x / y;
+            case 'mod': return y === 0 ? null : x % y;
+          }
+        }
+      }
+    }
+  }
+  return null;
+}
+
+export function truthy(v: Val): boolean {
+  return v === true;
+}
+
+/** Sort key comparison for $orderby: nulls first ascending (OData), times by instant. */
+export function compareForOrder(a: Val, b: Val): number {
+  if (a === null && b === null) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return cmpVals(a, b) ?? 0;
+}
+
+/**
+ * The [from, to) bounds on phenomenonTime implied by the top-level AND of a filter, so the
+ * store is asked only for that window. Sound by construction: only conjuncts are used, so
+ * every observation the filter keeps lies inside the bounds; the full filter still runs after.
+ */
+export function timeBounds(e: Expr | undefined): { from?: number; to?: number } {
+  const out: { from?: number; to?: number } = {};
+  const visit = (x: Expr) => {
+    if (x.t === 'bin' && x.op === 'and') { visit(x.l); visit(x.r); return; }
+    if (x.t !== 'bin') return;
+    let { l, r } = x;
+    let op = x.op;
+    if (l.t === 'time' && r.t === 'path') {
+      [l, r] = [r, l];
+      op = ({ gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', eq: 'eq' } as Record<string, typeof op>)[op] ?? op;
+    }
+    if (l.t !== 'path' || r.t !== 'time' || l.p.length !== 1 || l.p[0] !== 'phenomenonTime') return;
+    const t = r.v;
+    if (op === 'gt' || op === 'ge' || op === 'eq') out.from = Math.max(out.from ?? -Infinity, op === 'gt' ? t + 1 : t);
+    if (op === 'lt' || op === 'le' || op === 'eq') out.to = Math.min(out.to ?? Infinity, op === 'lt' ? t : t + 1);
+  };
+  if (e) visit(e);
+  return out;
+}
+
+/** String values `path eq 'v'` (either side) among the top-level conjuncts: used to narrow which Datastreams are read. */
+export function conjunctEqualities(e: Expr | undefined, path: string): string[] {
+  const out: string[] = [];
+  const visit = (x: Expr) => {
+    if (x.t !== 'bin') return;
+    if (x.op === 'and') { visit(x.l); visit(x.r); return; }
+    if (x.op !== 'eq') return;
+    const [p, v] = x.l.t === 'path' ? [x.l, x.r] : [x.r, x.l];
+    if (p.t === 'path' && p.p.join('/') === path && v.t === 'lit' && typeof v.v === 'string') out.push(v.v);
+  };
+  if (e) visit(e);
+  return out;
+}

@@ -1,0 +1,89 @@
+import type { OdContext } from '../context.ts';
+import { evaluate, truthy } from './filter-eval.ts';
+import { META, NAVS, type Entity, type Graph, type SetName } from './model.ts';
+import { latestObservations, observationsOf, sortEntities, StaRequestError } from './observations.ts';
+import type { QueryOptions } from './options.ts';
+import { idSegment } from './path.ts';
+
+export type Json = Record<string, unknown>;
+
+export interface RenderEnv {
+  readonly ctx: OdContext;
+  readonly g: Graph;
+  /** Absolute service root, e.g. https://data.city.gov.tw/sta/v1.1 */
+  readonly root: string;
+}
+
+export function topOf(ctx: OdContext, o: QueryOptions): number {
+  return Math.min(o.top ?? ctx.limits.pageDefault, ctx.limits.pageMax);
+}
+
+/** Filter, order, count and page an in-memory list; stops early when neither order nor count needs the whole list. */
+export function pageList(env: RenderEnv, all: Iterable<Entity>, o: QueryOptions): { items: Entity[]; count?: number; more: boolean } {
+  const now = env.ctx.now();
+  const top = topOf(env.ctx, o);
+  const need = o.orderby.length > 0 || o.count ? Infinity : o.skip + top + 1;
+  const matched: Entity[] = [];
+  for (const e of all) {
+    if (!o.filter || truthy(evaluate(o.filter, e, now))) matched.push(e);
+    if (matched.length >= need) break;
+  }
+  sortEntities(matched, o, now);
+  return { items: matched.slice(o.skip, o.skip + top), ...(o.count ? { count: matched.length } : {}), more: matched.length > o.skip + top };
+}
+
+/** Entity → JSON per STA 1.1 §9.2: @iot.id, @iot.selfLink, properties, `{Nav}@iot.navigationLink`, honouring $select. */
+function plain(env: RenderEnv, e: Entity, select: readonly string[] | undefined): Json {
+  const set = e[META].set;
+  const self = `${env.root}/${idSegment(set, e['@iot.id'])}`;
+  const full: Json = { '@iot.id': e['@iot.id'], '@iot.selfLink': self };
+  for (const [k, v] of Object.entries(e)) if (k !== '@iot.id') full[k] = v;
+  for (const nav of Object.keys(NAVS[set])) full[`${nav}@iot.navigationLink`] = `${self}/${nav}`;
+  if (!select) return full;
+  const out: Json = {};
+  for (const k of select) {
+    if (k in full) out[k] = full[k];
+    else if (`${k}@iot.navigationLink` in full) out[`${k}@iot.navigationLink`] = full[`${k}@iot.navigationLink`];
+    else throw new StaRequestError(`$select: ${set} has no property "${k}"`);
+  }
+  return out;
+}
+
+const isLatestShape = (o: QueryOptions) =>
+  o.top === 1 && o.skip === 0 && !o.count && !o.filter &&
+  (o.orderby.length === 0 || (o.orderby.length === 1 && o.orderby[0]!.desc && o.orderby[0]!.expr.t === 'path' && o.orderby[0]!.expr.p.join('/') === 'phenomenonTime'));
+
+/** Renders a page of entities of one set with their $expand (nested) and $select. */
+export async function renderAll(env: RenderEnv, set: SetName, items: readonly Entity[], o: QueryOptions): Promise<Json[]> {
+  const out = items.map((e) => plain(env, e, o.select));
+  for (const ex of o.expand) {
+    const def = NAVS[set][ex.nav];
+    if (!def) throw new StaRequestError(`$expand: ${set} has no navigation property "${ex.nav}"`);
+    if (def.target === 'Observations') {
+      // Latest Observation per Datastream: one store.latest() for the whole page (issue 5 §3).
+      const fast = set === 'Datastreams' && isLatestShape(ex.options) ? await latestObservations(env.ctx, env.g, items) : undefined;
+      for (let i = 0; i < items.length; i++) {
+        const e = items[i]!;
+        let page: { items: Entity[]; count?: number };
+        const hit = fast?.get(e['@iot.id']);
+        if (hit) page = { items: [hit] };
+        else page = await observationsOf(env.ctx, env.g, env.g.datastreamsOf(e), ex.options, topOf(env.ctx, ex.options));
+        out[i]![ex.nav] = await renderAll(env, 'Observations', page.items, ex.options);
+        if (page.count !== undefined) out[i]![`${ex.nav}@iot.count`] = page.count;
+      }
+      continue;
+    }
+    for (let i = 0; i < items.length; i++) {
+      const rel = env.g.related(items[i]!, ex.nav);
+      if (rel === undefined) continue;
+      if (Array.isArray(rel)) {
+        const page = pageList(env, rel, ex.options);
+        out[i]![ex.nav] = await renderAll(env, def.target, page.items, ex.options);
+        if (page.count !== undefined) out[i]![`${ex.nav}@iot.count`] = page.count;
+      } else {
+        out[i]![ex.nav] = (await renderAll(env, def.target, [rel], ex.options))[0];
+      }
+    }
+  }
+  return out;
+}

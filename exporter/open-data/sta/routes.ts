@@ -1,0 +1,147 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { OdContext } from '../context.ts';
+import { OD_TAG } from '../feeds.ts';
+import { conjunctEqualities, FilterEvalError } from './filter-eval.ts';
+import { Graph, META, NAVS, SETS, type Entity, type SetName } from './model.ts';
+import { observationById, observationsOf, StaRequestError } from './observations.ts';
+import { parseOptions, QueryOptionError, type QueryOptions } from './options.ts';
+import { parsePath } from './path.ts';
+import { pageList, renderAll, topOf, type Json, type RenderEnv } from './render.ts';
+
+export const STA_ROOT = '/sta/v1.1';
+
+/** STA 1.1 conformance classes we implement (read-only). */
+const CONFORMANCE = [
+  'http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel',
+  'http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities',
+  'http://www.opengis.net/spec/iot_sensing/1.1/req/request-data',
+];
+
+/** A `+` in an unencoded offset (…T08:00:00+08:00) arrives as a space; put it back before parsing. */
+function restorePlus(s: string): string {
+  return s.replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:\d{2})/g, '$1+$2');
+}
+
+function rawQuery(url: string): Record<string, string> {
+  const q = url.indexOf('?');
+  const out: Record<string, string> = {};
+  if (q < 0) return out;
+  for (const [k, v] of new URLSearchParams(url.slice(q + 1))) out[k] = k === '$filter' || k === '$orderby' || k === '$expand' ? restorePlus(v) : v;
+  return out;
+}
+
+/** @iot.nextLink: the same request with $skip advanced (STA 1.1 §9.3.3.4). */
+function nextLink(root: string, request: FastifyRequest, o: QueryOptions, top: number): string {
+  const q = request.url.indexOf('?');
+  const path = (q < 0 ? request.url : request.url.slice(0, q)).slice(STA_ROOT.length);
+  const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+  params.set('$top', String(top));
+  params.set('$skip', String(o.skip + top));
+  return `${root}${path}?${params.toString().replace(/\+/g, '%20')}`;
+}
+
+/** Above this many sensors, /Observations must name its Datastream(s) or Thing(s) in $filter: reading every sensor's history per request does not scale. */
+const MAX_SENSORS_UNNARROWED = 200;
+
+/**
+ * The Datastreams a top-level /Observations request reads: narrowed by `Datastream/@iot.id eq '…'`
+ * or `Datastream/Thing/@iot.id eq '…'` conjuncts when present (the filter still runs on every row).
+ */
+function topLevelDatastreams(ctx: OdContext, g: Graph, o: QueryOptions): Entity[] {
+  const dsIds = conjunctEqualities(o.filter, 'Datastream/@iot.id');
+  if (dsIds.length) return dsIds.map((id) => g.get('Datastreams', id)).filter((d): d is Entity => d !== undefined).slice(0, 1);
+  const thingIds = conjunctEqualities(o.filter, 'Datastream/Thing/@iot.id');
+  if (thingIds.length) {
+    const t = g.get('Things', thingIds[0]!);
+    return t ? (g.related(t, 'Datastreams') as Entity[]) : [];
+  }
+  if (ctx.registry.size > MAX_SENSORS_UNNARROWED) {
+    throw new StaRequestError(`with more than ${MAX_SENSORS_UNNARROWED} sensors, /Observations needs Datastream/@iot.id eq '…' or Datastream/Thing/@iot.id eq '…' in $filter; or use Datastreams('…')/Observations`);
+  }
+  return [...g.list('Datastreams')];
+}
+
+function fail(reply: FastifyReply, status: number, message: string) {
+  return reply.code(status).header('cache-control', 'no-store').send({ code: status, type: 'error', message });
+}
+
+/**
+ * OGC SensorThings API v1.1, read-only (issue 5 §3): entity sets, entities by id, navigation
+ * and property paths, $filter/$orderby/$top/$skip/$count/$select/$expand, @iot.nextLink.
+ * One wildcard route parses the resource path itself, since STA paths (`Things('x')/Datastreams`)
+ * are not a fixed set of routes.
+ */
+export const staRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { ctx }) => {
+  const g = new Graph(ctx);
+  const rootOf = (request: FastifyRequest) => `${ctx.baseUrl || `${request.protocol}://${request.host}`}${STA_ROOT}`;
+
+  app.get(STA_ROOT, { schema: { tags: [OD_TAG.name], summary: 'SensorThings API 服務根 / SensorThings service root' } }, async (request, reply) => {
+    const root = rootOf(request);
+    void reply.header('cache-control', 'public, max-age=3600');
+    return { value: SETS.map((name) => ({ name, url: `${root}/${name}` })), serverSettings: { conformance: CONFORMANCE } };
+  });
+
+  app.get(`${STA_ROOT}/*`, {
+    schema: { tags: [OD_TAG.name], summary: 'SensorThings API 資源（Things, Datastreams, Observations…）/ SensorThings API resources', description: "e.g. /sta/v1.1/Datastreams('aq-1:pm25')/Observations?$filter=result gt 35&$top=10" },
+  }, async (request, reply) => {
+    const env: RenderEnv = { ctx, g, root: rootOf(request) };
+    try {
+      const q = request.url.indexOf('?');
+      const path = decodeURIComponent((q < 0 ? request.url : request.url.slice(0, q)).slice(STA_ROOT.length + 1)).replace(/\/+$/, '');
+      const segs = parsePath(path);
+      const o = parseOptions(rawQuery(request.url));
+      let set: SetName = segs[0]!.name as SetName;
+      let entity: Entity | undefined;
+      let list: Iterable<Entity> | undefined;
+      let obsOf: Entity[] | undefined;
+      const byId = async (s: SetName, id: string) => (s === 'Observations' ? observationById(ctx, g, id) : g.get(s, id));
+      if (segs[0]!.id !== undefined) {
+        entity = await byId(set, segs[0]!.id);
+        if (!entity) return fail(reply, 404, `${set}('${segs[0]!.id}') does not exist`);
+      } else if (set === 'Observations') obsOf = topLevelDatastreams(ctx, g, o);
+      // A generator: pageList stops reading it once a page is full (no $orderby/$count), so Datastreams of a 100k fleet are not all built.
+      else list = g.list(set);
+      for (let i = 1; i < segs.length; i++) {
+        const seg = segs[i]!;
+        if (!entity) return fail(reply, 400, `"${seg.name}" must follow an entity, not a collection: add an id`);
+        const def = NAVS[set][seg.name];
+        if (def) {
+          set = def.target;
+          if (def.target === 'Observations') { obsOf = g.datastreamsOf(entity); entity = undefined; list = undefined; }
+          else {
+            const rel = g.related(entity, seg.name);
+            entity = Array.isArray(rel) ? undefined : rel;
+            list = Array.isArray(rel) ? rel : undefined;
+            if (!entity && !list) return fail(reply, 404, `no ${seg.name} for this entity`);
+          }
+          if (seg.id !== undefined) {
+            const found = obsOf ? await observationById(ctx, g, seg.id) : [...(list ?? [])].find((e) => e['@iot.id'] === seg.id);
+            if (!found || (obsOf && !obsOf.some((d) => d['@iot.id'] === `${found[META].sensor!.id}:${found[META].field!.name}`))) return fail(reply, 404, `${seg.name}('${seg.id}') does not exist here`);
+            entity = found; list = undefined; obsOf = undefined;
+          }
+          continue;
+        }
+        // A property path: Things('x')/name, optionally followed by $value (STA 1.1 §9.2.4–5).
+        if (!(seg.name in entity)) return fail(reply, 400, `${set} has no property or navigation "${seg.name}"`);
+        const value = entity[seg.name];
+        if (segs[i + 1]?.name === '$value') return reply.type('text/plain; charset=utf-8').send(typeof value === 'object' ? JSON.stringify(value) : String(value));
+        if (i !== segs.length - 1) return fail(reply, 400, 'nothing may follow a property except $value');
+        return { [seg.name]: value };
+      }
+      void reply.header('cache-control', set === 'Observations' ? 'public, max-age=15' : 'public, max-age=300');
+      if (entity) return (await renderAll(env, set, [entity], o))[0] as Json;
+      const top = topOf(ctx, o);
+      const page = obsOf ? await observationsOf(ctx, g, obsOf, o, top) : pageList(env, list ?? [], o);
+      const body: Json = {};
+      if (page.count !== undefined) body['@iot.count'] = page.count;
+      body.value = await renderAll(env, set, page.items, o);
+      if (page.more) body['@iot.nextLink'] = nextLink(env.root, request, o, top);
+      return body;
+    } catch (err) {
+      if (err instanceof StaRequestError) return fail(reply, err.status, err.message);
+      if (err instanceof QueryOptionError || err instanceof FilterEvalError) return fail(reply, 400, err.message);
+      if (err instanceof URIError) return fail(reply, 400, 'malformed percent-encoding in the path');
+      throw err;
+    }
+  });
+};

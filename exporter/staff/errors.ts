@@ -1,0 +1,26 @@
+/**
+ * Coded errors of the staff API, in the exporter's error shape
+ * `{ error: { code, message, 'zh-TW' } }` (exporter/errors.ts), zh-TW and English.
+ */
+export const STAFF_ERRORS = {
+  UNAUTHENTICATED: { status: 401, 'zh-TW': '需要有效的 API 權杖（Authorization: Bearer cs_…）', en: 'a valid API token is required (Authorization: Bearer cs_…)' },
+  FORBIDDEN: { status: 403, 'zh-TW': '此操作需要較高的角色權限', en: 'this action needs a higher role' },
+  ALERT_NOT_FOUND: { status: 404, 'zh-TW': '找不到此警報', en: 'no such alert' },
+  NOT_OPEN: { status: 409, 'zh-TW': '警報不在可執行此操作的狀態（已確認或已解除）', en: 'the alert is not in a state that allows this action (already acknowledged or resolved)' },
+  RELOAD_FAILED: { status: 422, 'zh-TW': '規則檔驗證失敗，沿用原規則', en: 'the rule files failed validation; the previous rules stay in force' },
+} as const;
+export type StaffErrorCode = keyof typeof STAFF_ERRORS;
+
+export class StaffError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: StaffErrorCode,
+    readonly detail?: string,
+  ) {
+    super(STAFF_ERRORS[code].en + (detail ? `: ${detail}` : ''));
+    this.statusCode = STAFF_ERRORS[code].status;
+  }
+  body(): { error: { code: string; message: string; 'zh-TW': string } } {
+    return { error: { code: this.code, message: this.message, 'zh-TW': STAFF_ERRORS[this.code]['zh-TW'] + (this.detail ? `：${this.detail}` : '') } };
+  }
+}
