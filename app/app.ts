@@ -14,6 +14,12 @@ import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
+import { createAlerts, authenticateStaff, type Alerts } from '../alerts/index.ts';
+import { staffRoutes } from '../exporter/staff/index.ts';
+import { fileURLToPath } from 'node:url';
+
+/** The alert rules shipped with the project (used when alerts.ruleFiles is empty). */
+export const DEFAULT_RULES = fileURLToPath(new URL('../config/rules.default.yaml', import.meta.url));
 
 export interface AppInfo {
   readonly mqttPort: number;
@@ -40,6 +46,7 @@ export class App {
   processor!: Processor;
   simulation: Simulation | undefined;
   influx: InfluxStore | undefined;
+  alerts!: Alerts;
   private lastHealthSample = { at: 0, seq: 0 };
   private lastMetaAt = 0;
   private dailyExport: { stop(): void } | undefined;
@@ -81,6 +88,21 @@ export class App {
       logger,
       metrics,
     });
+    const baseUrl = config.http.publicBaseUrl ?? `http://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${config.http.port}`;
+    const smtp = config.alerts.smtp;
+    this.alerts = await createAlerts({
+      ruleFiles: config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES],
+      ...(config.alerts.contactsFile ? { contactsFile: config.alerts.contactsFile } : {}),
+      ...(smtp ? { smtp: { host: smtp.host, port: smtp.port, from: smtp.from, ...(smtp.secure !== undefined ? { secure: smtp.secure } : {}), ...(smtp.requireTLS !== undefined ? { requireTLS: smtp.requireTLS } : {}), ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? '' } } : {}) } } : {}),
+      stateDir: path.join(config.dataDir, 'alerts'),
+      baseUrl,
+      sensors: () => this.registry.sensors(),
+      districtName: (code) => this.registry.district(code)?.name,
+      mqttPublish: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
+      persist: (changes) => this.writer.addAlertChanges(changes),
+      logger: logger.child({ component: 'alerts' }),
+      metrics,
+    });
     // Public read-only topics public/{kind}/{sensorId} for map apps (open data, issue 5).
     const publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
     this.broker = createBroker({
@@ -91,6 +113,12 @@ export class App {
       ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) } } : {}),
       onInbound: this.ingest.handle,
       onRejected: (r) => this.ingest.rejectFromBroker(r),
+      staffAuth: (username, password) => authenticateStaff(this.alerts.store, username, password),
+      // Connection-level liveness (Last Will / disconnect) is its own alert, separate from data freshness.
+      onConnection: (principal, _clientId, up) => {
+        const affected = principal.type === 'sensor' ? [this.registry.sensor(principal.id)] : principal.type === 'gateway' ? [...this.registry.sensors()].filter((s) => s.gateway === principal.id) : [];
+        for (const s of affected) if (s) void this.alerts.service.onConnection(s, up, Date.now());
+      },
       logger,
       metrics,
     });
@@ -100,10 +128,13 @@ export class App {
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
       ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
       publishAlert: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
+      engine: this.alerts.engine,
+      onAlertChanges: (changes) => void this.alerts.service.handle(changes),
       logger,
       metrics,
     });
     this.processor.restore(await this.store.alerts({ states: ['open', 'acknowledged'], limit: 100_000 }));
+    this.alerts.service.restore();
     this.processor.connect(this.ingest.readings$);
 
     // Recovery: everything after the checkpoint is replayed through the same path
@@ -141,8 +172,10 @@ export class App {
           }
         : {}),
     });
+    await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
     const { port: httpPort, url } = await this.api.start();
     await this.processor.goLive();
+    await this.alerts.service.republish();
     this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs);
     if (config.openData.enabled) {
       this.dailyExport = openData.scheduleDailyExport({
@@ -171,6 +204,12 @@ export class App {
     return { mqttPort, httpPort, url, ...(wsPort !== undefined ? { wsPort } : {}) };
   }
 
+  /** Re-reads the rule files (SIGHUP or the admin API) without losing alert state; a bad file keeps the old rules. */
+  async reloadRules(source: string): Promise<void> {
+    const rules = await this.alerts.reloadRules();
+    await this.alerts.service.reloadRules(rules, source);
+  }
+
   /**
    * The single clock tick: close windows, run time-based rules, flush store batches,
    * then advance the journal checkpoint to what is both stored and no longer held in
@@ -179,7 +218,9 @@ export class App {
   runTick(): Promise<void> {
     this.ticking = this.ticking.then(async () => {
       try {
-        this.processor.onTick(Date.now());
+        const now = Date.now();
+        this.processor.onTick(now);
+        this.alerts.service.tick(now);
         // Taken together before the flush: the watermark that goes with this retention point (W7).
         const retained = this.processor.retainedFromSeq() - 1;
         const watermarkMs = this.processor.watermarkMs;
@@ -252,6 +293,7 @@ export class App {
       await this.simulation?.stop().catch((err: Error) => this.logger.warn({ err }, 'simulator stop'));
       await this.broker?.stop();
       await this.api?.stop();
+      await this.alerts?.close().catch((err: Error) => this.logger.warn({ err }, 'alert service close failed'));
       await this.runTick();
       this.ingest?.complete();
       // A store that is down must not keep the journal open: what is unwritten stays after the

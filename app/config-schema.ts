@@ -38,6 +38,27 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    alerts: Type.Object(
+      {
+        ruleFiles: Type.Array(Type.String(), { default: [], description: 'alert rule YAML files; empty = the shipped config/rules.default.yaml' }),
+        contactsFile: Type.Optional(Type.String({ description: 'contacts and subscriptions YAML (routing to e-mail and webhooks); see config/contacts.example.yaml' })),
+        smtp: Type.Optional(
+          Type.Object(
+            {
+              host: Type.String(),
+              port: Type.Integer({ minimum: 1, maximum: 65535, default: 587 }),
+              secure: Type.Optional(Type.Boolean({ description: 'TLS from the start (port 465)' })),
+              requireTLS: Type.Optional(Type.Boolean({ description: 'require STARTTLS' })),
+              user: Type.Optional(Type.String()),
+              pass: Type.Optional(Type.String()),
+              from: Type.String({ description: 'sender address' }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { default: {} },
+    ),
     openData: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'serve the public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk)' }),
@@ -135,6 +156,12 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   CIVIC_HTTP_PORT: 'http.port',
   CIVIC_WS_PORT: 'mqtt.publicWsPort',
   CIVIC_OPEN_DATA: 'openData.enabled',
+  CIVIC_CONTACTS: 'alerts.contactsFile',
+  CIVIC_SMTP_HOST: 'alerts.smtp.host',
+  CIVIC_SMTP_PORT: 'alerts.smtp.port',
+  CIVIC_SMTP_FROM: 'alerts.smtp.from',
+  CIVIC_SMTP_USER: 'alerts.smtp.user',
+  CIVIC_SMTP_PASSWORD: 'alerts.smtp.pass',
   CIVIC_PUBLIC_URL: 'http.publicBaseUrl',
   CIVIC_SIMULATE: 'simulate.enabled',
   CIVIC_SIM_SPEED: 'simulate.speed',

@@ -15,6 +15,8 @@ export interface ProcessorOptions {
   /** Publishes alert state on T4 (retained while open, cleared when resolved). */
   readonly publishAlert: (topic: string, payload: string, retain: boolean) => Promise<void>;
   readonly engine?: AlertEngine;
+  /** When set, this owns alert delivery (T4, webhooks, e-mail, SSE); the processor only stores the changes. */
+  readonly onAlertChanges?: (changes: AlertChange[]) => void;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
 }
@@ -83,15 +85,15 @@ export class Processor {
    */
   async goLive(): Promise<void> {
     this.live = true;
+    if (this.o.onAlertChanges) return; // the alert service republishes its own state
     await Promise.all(this.engine.open().map((a) => this.publish({ type: 'opened', alert: a })));
   }
 
   private onAlertChanges(changes: AlertChange[]): void {
     this.o.writer.addAlertChanges(changes);
-    for (const c of changes) {
-      this.alerts.labels(c.type).inc();
-      if (this.live) void this.publish(c);
-    }
+    for (const c of changes) this.alerts.labels(c.type).inc();
+    if (this.o.onAlertChanges) return this.o.onAlertChanges(changes);
+    if (this.live) for (const c of changes) void this.publish(c);
   }
 
   private publish(c: AlertChange): Promise<void> {

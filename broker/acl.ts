@@ -18,6 +18,10 @@ export type PublishVerdict =
 
 /** B4/B5/B6: may `principal` publish on `topic`, and is it a valid T1/T2 topic? */
 export function checkPublish(principal: Principal, topic: string, registry: Registry): PublishVerdict {
+  // B13/B14: public readers and staff clients are read-only.
+  if (principal.type === 'public' || principal.type === 'staff') {
+    return { ok: false, reason: 'NOT_AUTHORIZED', message: `${principal.type} clients are read-only` };
+  }
   const parts = topic.split('/');
   if (parts[0] !== 'sensors' || parts.length < 3) {
     return { ok: false, reason: 'NOT_AUTHORIZED', message: `${principal.type} ${principal.id} may not publish on ${topic}` };
@@ -58,6 +62,8 @@ export function isOwnStatusTopic(principal: Principal, topic: string, registry: 
  * the first three levels literal (`sensors/{kind}/{id}`), wildcards only below.
  */
 export function maySubscribe(principal: Principal, filter: string, registry: Registry): boolean {
+  if (principal.type === 'staff') return isAlertFilter(filter);
+  if (principal.type === 'public') return false; // decided by the exporter's public filter (B13)
   const parts = filter.split('/');
   if (parts.length < 4 || parts[0] !== 'sensors') return false;
   const kind = parts[1] as string;
@@ -65,4 +71,14 @@ export function maySubscribe(principal: Principal, filter: string, registry: Reg
   const sensor = registry.sensor(id);
   if (sensor === undefined || sensor.kind !== kind) return false;
   return principal.type === 'sensor' ? id === principal.id : sensor.gateway === principal.id;
+}
+
+/**
+ * B14: staff may subscribe to alert topics (T4) only: first level literally `alerts`,
+ * wildcards well-formed (MQTT 3.1.1 §4.7.1: `#` last and alone, `+` a whole level), no `$`.
+ */
+export function isAlertFilter(filter: string): boolean {
+  const parts = filter.split('/');
+  if (parts[0] !== 'alerts') return false;
+  return parts.every((p, i) => !p.includes('$') && (p === '#' ? i === parts.length - 1 : !p.includes('#') && (p === '+' || !p.includes('+'))));
 }

@@ -24,6 +24,8 @@ export interface AuthDeps {
   readonly ownerOf: (clientId: string) => Principal | undefined;
   /** True when the client came through the public WebSocket listener (B13). */
   readonly isPublicConnection: (client: Client) => boolean;
+  /** Staff token check (B14); absent = no staff logins. */
+  readonly staffAuth?: (username: string, password: Buffer) => { id: string } | undefined;
 }
 
 type PreConnect = (client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void) => void;
@@ -65,6 +67,19 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
     if (username === undefined || username === '') return refuse(NOT_AUTHORIZED, 'anonymous');
     const sensor = deps.registry.sensor(username);
     const gateway = sensor ? undefined : deps.registry.gateway(username);
+    const staff = sensor || gateway || password === undefined ? undefined : deps.staffAuth?.(username, password);
+    if (staff) {
+      // B14: staff read alerts with their API token (stored as a hash); B2/B3 apply to them too.
+      const clientId = packet?.clientId ?? '';
+      if (clientId === '') return refuse(IDENTIFIER_REJECTED, 'empty client id');
+      if (packet?.will) return refuse(NOT_AUTHORIZED, 'staff clients may not set a will');
+      const principal: Principal = { type: 'staff', id: staff.id };
+      const owner = deps.ownerOf(clientId);
+      if (owner && (owner.type !== principal.type || owner.id !== principal.id)) return refuse(IDENTIFIER_REJECTED, `client id ${clientId} is in use by another principal`);
+      deps.sessions.set(client, newSession(principal, deps.limits, performance.now()));
+      deps.metrics.connections.inc({ result: 'accepted' });
+      return cb(null, true);
+    }
     const storedHash = sensor ? sensor.secretHash : gateway?.secretHash;
     // Unknown users answer at once: ids are public (open data), so timing hides nothing.
     if (storedHash === undefined || password === undefined) return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');

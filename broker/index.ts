@@ -17,6 +17,8 @@
  * B10 subscriptions only inside an owned sensor's subtree sensors/{kind}/{id}/…; others get SUBACK 0x80
  * B11 nothing under `$` is forwarded to devices
  * B12 every socket has TCP_NODELAY (aedes' default server adds ~40 ms: Nagle + delayed ACK)
+ * B14 staff log in with their name and API token (checked by staffAuth, stored as a hash); they may only
+ *     subscribe to alerts/… and publish nothing
  * B13 the optional public WebSocket listener admits anonymous readers, who may subscribe only to the
  *     filters the exporter allows (public/…) and publish nothing; credentials work there as on TCP
  */
@@ -110,7 +112,7 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
 
   return {
     async start() {
-      const hooks = createConnectHooks({ registry, secrets: new VerifiedSecretCache(), sessions, limits, metrics, logger: log, ownerOf, isPublicConnection: (c) => publicStreams.has(c.conn) });
+      const hooks = createConnectHooks({ registry, secrets: new VerifiedSecretCache(), sessions, limits, metrics, logger: log, ownerOf, isPublicConnection: (c) => publicStreams.has(c.conn), ...(opts.staffAuth ? { staffAuth: opts.staffAuth } : {}) });
       aedes = await Aedes.createBroker({
         ...hooks,
         authorizePublish: createAuthorizePublish({ registry, sessions, onInbound: opts.onInbound, reject, metrics, logger: log, maxThrottleMs: limits.maxThrottleMs }),

@@ -40,6 +40,8 @@ export interface BrokerOptions {
   port: number;
   registry: Registry;
   limits: BrokerLimits;
+  /** Staff credentials (user = staff name, password = API token) → staff id, or undefined (B14). */
+  staffAuth?: (username: string, password: Buffer) => { id: string } | undefined;
   /** Public WebSocket listener; absent = none. */
   publicWebSocket?: PublicWebSocketOptions;
   /** Called for every authorised PUBLISH on the principal's own sensor topics (T1/T2), PUBACK waits for `done`. */

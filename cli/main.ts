@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerSensorCommands } from './sensors.ts';
 import { registerRunCommands } from './run.ts';
 import { registerExportCommand } from './export.ts';
+import { registerAlertCliCommands } from './alerts.ts';
 
 const program = new Command('civicstream')
   .description('civicstream — 開放城市感測資料管線 open city sensor pipeline')
@@ -9,6 +10,7 @@ const program = new Command('civicstream')
 registerRunCommands(program);
 registerSensorCommands(program);
 registerExportCommand(program);
+registerAlertCliCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`civicstream: ${err.message}\n`);

@@ -42,6 +42,8 @@ export function registerRunCommands(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // Reload alert rules without a restart; a file that fails validation keeps the old rules.
+      process.on('SIGHUP', () => void app.reloadRules('SIGHUP').catch((err: Error) => logger.error({ err }, 'rule reload refused; the old rules stay in force')));
       try {
         const info = await app.start();
         process.stdout.write(`civicstream: MQTT mqtt://${config.bind}:${info.mqttPort}  HTTP ${info.url}  (docs ${info.url}/docs)\n`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
+import { addStaff } from '../../alerts/index.ts';
 import { connect, eventually, publish, startApp } from '../support/app.ts';
 
 type Item = { sensorId: string; kind: string; values: Record<string, unknown>; flags: string[] };
@@ -112,16 +113,39 @@ describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', ()
     await eventually(async () => (await env.json<{ items: DeadLetterItem[] }>('/api/v1/dead-letters?reason=UNKNOWN_SENSOR')).items.length > 0, 'UNKNOWN_SENSOR dead letter');
   });
 
-  it('opens a basic threshold alert above the flood threshold and resolves it when the water recedes', async () => {
+  it('opens a flood alert after two readings above the threshold and resolves it after 15 minutes below the clearing level', async () => {
     const gw = 'gw-lora-taoyuan-01';
     const c = await connect(env.mqttUrl, gw, env.credentials.gateways[gw] as string);
     clients.push(c);
     const topic = 'sensors/water-level/fl-taoyuan-zhongshan/telemetry';
-    await publish(c, topic, JSON.stringify({ dateObserved: new Date(Date.now() - 2000).toISOString(), floodDepth: 35 }));
-    type A = { subject: string; state: string; severity: string };
-    await eventually(async () => (await env.json<{ items: A[] }>('/api/v1/alerts?state=open')).items.find((a) => a.subject === 'fl-taoyuan-zhongshan'), 'open flood alert');
-    await publish(c, topic, JSON.stringify({ dateObserved: now(), floodDepth: 0 }));
-    await eventually(async () => (await env.json<{ items: A[] }>('/api/v1/alerts?state=resolved')).items.find((a) => a.subject === 'fl-taoyuan-zhongshan'), 'resolved flood alert');
+    const t0 = Date.now() - 40 * 60_000; // event time drives the rule: a recent past sequence
+    const send = (minutes: number, floodDepth: number) => publish(c, topic, JSON.stringify({ dateObserved: t0 + minutes * 60_000, floodDepth }));
+    type A = { subject: string; ruleId: string; state: string; severity: string };
+    const find = async (state: string) => (await env.json<{ items: A[] }>(`/api/v1/alerts?state=${state}`)).items.find((a) => a.subject === 'fl-taoyuan-zhongshan' && a.ruleId === 'water.road.flood');
+    // B14: a staff member reads alerts over MQTT with an API token (stored as a hash).
+    const { token } = await addStaff(env.app.alerts.store, 'duty-officer', 'viewer', Date.now());
+    const staff = await connect(env.mqttUrl, 'duty-officer', token);
+    clients.push(staff);
+    await staff.subscribeAsync('alerts/#', { qos: 1 });
+    await assert.rejects(staff.subscribeAsync('sensors/#'), 'staff may not read raw sensor topics');
+    const alertMsg = new Promise<Record<string, unknown>>((resolve) =>
+      staff.on('message', (t, p) => t === 'alerts/water-level/68000010/fl-taoyuan-zhongshan' && p.length > 0 && resolve(JSON.parse(p.toString()) as Record<string, unknown>)),
+    );
+    await send(0, 35);
+    await send(1, 36); // "for: count 2": the second reading in a row opens it
+    const onMqtt = await alertMsg;
+    assert.match(JSON.stringify(onMqtt), /critical/);
+    const open = await eventually(() => find('open'), 'open flood alert');
+    assert.equal(open.severity, 'critical'); // 35 cm ≥ 3 × the 10 cm threshold
+    await send(5, 0);
+    await send(12, 0);
+    // Wait until that reading is stored (and so evaluated) before checking the alert is still open.
+    await eventually(async () => (await env.json<{ items: Array<{ tsMs: number }> }>(`/api/v1/sensors/fl-taoyuan-zhongshan/readings?from=${new Date(t0).toISOString()}`)).items.some((r) => r.tsMs === t0 + 12 * 60_000), 'reading at +12 min stored');
+    await env.app.runTick();
+    assert.equal(await find('resolved'), undefined, 'not resolved before the 15-minute clearing period');
+    assert.ok(await find('open'), 'still open during the clearing period');
+    await send(21, 0);
+    await eventually(() => find('resolved'), 'resolved flood alert');
   });
 
   it('stores readings behind the watermark flagged LATE and leaves them out of the aggregates', async () => {

@@ -1,0 +1,272 @@
+import type { AlertEngine } from '../analytics/alert-engine.ts';
+import type { AlertChange, Alert, LocalizedText, Reading, Sensor } from '../domain/index.ts';
+import type { AqiTable } from './aqi/table.ts';
+import { evaluateComposite } from './composite.ts';
+import { evaluatorTable, type AnyEvaluator } from './evaluators.ts';
+import { applyVerdict, newSlot, tickSlot, type Slot } from './lifecycle.ts';
+import { offline } from './rules/freshness.ts';
+import type { CompositeRule, EngineAlert, OfflineRule, RuleConfig, RuleSet, Verdict } from './types.ts';
+import { matchesTarget } from './value-ref.ts';
+
+export interface AlertEngineOptions {
+  readonly rules: RuleSet;
+  /** Needed by `aqi` rules; omit to disable them. */
+  readonly aqiTable?: AqiTable;
+  /** Every registered sensor, for tick-driven rules (freshness) of sensors that never report. */
+  readonly sensors?: () => Iterable<Sensor>;
+}
+
+interface Item {
+  readonly rule: RuleConfig;
+  readonly ev: AnyEvaluator;
+  readonly state: unknown;
+  readonly slot: Slot;
+}
+
+interface Entry {
+  readonly sensor: Sensor;
+  readonly items: readonly Item[];
+  /** Items with onTick (freshness, offline): the tick visits only these. */
+  readonly tickItems: readonly Item[];
+}
+
+const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subject}`;
+
+/**
+ * The configurable alert engine behind analytics' AlertEngine seam (AE1–AE4 hold:
+ * pure transitions, one open alert per slot, deterministic ids, restore without replays
+ * flipping state). Staff actions (acknowledge, assign, resolve) are transitions too:
+ * they take the event time from the caller.
+ *
+ * EN1 Per reading: one map lookup for the sensor's entry, then only the rules that
+ *     target it (resolved once per Sensor object, so a registry reload re-targets).
+ * EN2 Per tick: tick-driven rules of every sensor (freshness is O(sensors) of cheap
+ *     comparisons, no timers) and only the held (flapping) slots; composites look only
+ *     at the slots of the rules they name.
+ */
+export class ConfigurableAlertEngine implements AlertEngine {
+  private rules: RuleSet;
+  private readonly evaluators: Partial<Record<string, AnyEvaluator>>;
+  private readonly entries = new Map<string, Entry>();
+  /** Every slot that has or had an alert, by rule\0subject (composites included). */
+  private readonly slots = new Map<string, Slot>();
+  /** Restored alerts waiting for their slot. */
+  private readonly pending = new Map<string, EngineAlert>();
+  private readonly districtNames = new Map<string, LocalizedText>();
+  /** Slots per rule id: composites count over these, not over every slot (EN2). */
+  private readonly slotsByRule = new Map<string, Slot[]>();
+  /** Flapping alerts held through a clear: the only slots the tick must visit (EN2). */
+  private readonly held = new Set<Slot>();
+  private composites: readonly CompositeRule[] = [];
+  private ruleIds = new Set<string>();
+
+  constructor(private readonly o: AlertEngineOptions) {
+    this.rules = o.rules;
+    this.evaluators = evaluatorTable(o.aqiTable);
+    this.index();
+  }
+
+  private index(): void {
+    this.composites = this.rules.rules.filter((r): r is CompositeRule => r.type === 'composite' && r.enabled);
+    this.ruleIds = new Set(this.rules.rules.filter((r) => r.enabled).map((r) => r.id));
+  }
+
+  /** Reload rules without losing alert state: open alerts re-attach by rule id; streaks restart. */
+  setRules(rules: RuleSet): void {
+    this.rules = rules;
+    for (const a of this.open()) this.pending.set(key(a.ruleId, a.subject), a);
+    this.entries.clear();
+    this.slots.clear();
+    this.slotsByRule.clear();
+    this.held.clear();
+    this.index();
+  }
+
+  get ruleSet(): RuleSet {
+    return this.rules;
+  }
+
+  restore(open: readonly Alert[]): void {
+    for (const a of open) if (a.state !== 'resolved') this.pending.set(key(a.ruleId, a.subject), { ...a });
+  }
+
+  onReading(r: Reading, sensor: Sensor): AlertChange[] {
+    const entry = this.entryFor(sensor);
+    const out: AlertChange[] = [];
+    for (const it of entry.items) {
+      if (it.ev.onReading === undefined) continue;
+      if (r.ts <= it.slot.lastTs) continue; // AE4
+      it.slot.lastTs = r.ts;
+      const v = it.ev.onReading(it.state, r, it.rule, sensor);
+      if (v !== undefined) this.apply(it.slot, v, r.ts, out);
+    }
+    return out.length === 0 ? out : this.withComposites(out);
+  }
+
+  private apply(slot: Slot, v: Verdict, ts: number, out: AlertChange[]): void {
+    applyVerdict(slot, v, ts, this.rules.flap, out);
+    if (!Number.isNaN(slot.clearSince)) this.held.add(slot);
+  }
+
+  onTick(nowMs: number): AlertChange[] {
+    const out: AlertChange[] = [];
+    if (this.o.sensors) for (const s of this.o.sensors()) this.entryFor(s);
+    for (const entry of this.entries.values()) {
+      for (const it of entry.tickItems) {
+        const v = it.ev.onTick!(it.state, nowMs, it.rule, entry.sensor);
+        if (v !== undefined) this.apply(it.slot, v, nowMs, out);
+      }
+    }
+    for (const slot of this.held) {
+      if (slot.alert === undefined || Number.isNaN(slot.clearSince)) this.held.delete(slot);
+      else tickSlot(slot, nowMs, this.rules.flap, out);
+    }
+    this.dropOrphans(nowMs, out);
+    return this.withComposites(out);
+  }
+
+  /** Broker connection events (Last Will / disconnect) for `offline` rules (FR2). */
+  onConnection(sensor: Sensor, connected: boolean, ts: number): AlertChange[] {
+    const out: AlertChange[] = [];
+    for (const it of this.entryFor(sensor).items) {
+      if (it.rule.type !== 'offline') continue;
+      const v = offline.onConnection(it.state as never, connected, ts, it.rule as OfflineRule);
+      if (v !== undefined) this.apply(it.slot, v, ts, out);
+    }
+    return this.withComposites(out);
+  }
+
+  open(): EngineAlert[] {
+    const list: EngineAlert[] = [];
+    for (const s of this.slots.values()) if (s.alert) list.push({ ...s.alert });
+    for (const a of this.pending.values()) list.push({ ...a });
+    return list;
+  }
+
+  get(id: string): EngineAlert | undefined {
+    for (const s of this.slots.values()) if (s.alert?.id === id) return { ...s.alert };
+    for (const a of this.pending.values()) if (a.id === id) return { ...a };
+    return undefined;
+  }
+
+  acknowledge(id: string, by: string, at: number): AlertChange | undefined {
+    return this.manual(id, (a) => (a.state === 'open' ? { ...a, state: 'acknowledged', acknowledgedBy: by, acknowledgedAt: at, updatedAt: Math.max(a.updatedAt, at) } : undefined));
+  }
+
+  assign(id: string, assignee: string, at: number): AlertChange | undefined {
+    return this.manual(id, (a) => ({ ...a, assignee, updatedAt: Math.max(a.updatedAt, at) }));
+  }
+
+  /** Manual resolve with a reason; if the condition still holds, the next evaluation opens a new alert. */
+  resolve(id: string, by: string, reason: string, at: number): AlertChange | undefined {
+    return this.manual(id, (a) => ({ ...a, state: 'resolved', resolvedAt: Math.max(a.updatedAt, at), updatedAt: Math.max(a.updatedAt, at), resolvedBy: by, resolveReason: reason }));
+  }
+
+  private manual(id: string, f: (a: EngineAlert) => EngineAlert | undefined): AlertChange | undefined {
+    const apply = (cur: EngineAlert, store: (next: EngineAlert | undefined) => void): AlertChange | undefined => {
+      const next = f(cur);
+      if (next === undefined) return undefined;
+      const type = next.state === 'resolved' ? 'resolved' : 'updated';
+      store(type === 'resolved' ? undefined : next);
+      return { type, alert: { ...next } };
+    };
+    for (const s of this.slots.values()) {
+      if (s.alert?.id !== id) continue;
+      return apply(s.alert, (next) => {
+        s.alert = next;
+        if (next === undefined) s.clearSince = Number.NaN;
+      });
+    }
+    for (const [k, a] of this.pending) {
+      if (a.id !== id) continue;
+      return apply(a, (next) => (next === undefined ? this.pending.delete(k) : this.pending.set(k, next)));
+    }
+    return undefined;
+  }
+
+  private slotFor(rule: RuleConfig, subject: string, s: { kind: Sensor['kind']; district: string; name: LocalizedText }): Slot {
+    const k = key(rule.id, subject);
+    let slot = this.slots.get(k);
+    if (slot === undefined) {
+      slot = newSlot(rule.id, rule.type, subject, s.kind, s.district, s.name);
+      this.slots.set(k, slot);
+      const list = this.slotsByRule.get(rule.id);
+      if (list) list.push(slot);
+      else this.slotsByRule.set(rule.id, [slot]);
+    }
+    return slot;
+  }
+
+  private entryFor(sensor: Sensor): Entry {
+    const prev = this.entries.get(sensor.id);
+    if (prev !== undefined && prev.sensor === sensor) return prev;
+    this.districtNames.set(sensor.district.code, sensor.district.name);
+    const items: Item[] = [];
+    for (const rule of this.rules.rules) {
+      if (!rule.enabled || rule.type === 'composite' || !matchesTarget(rule.target, sensor)) continue;
+      const ev = this.evaluators[rule.type];
+      if (ev === undefined) continue;
+      const state = ev.init(rule, sensor);
+      const slot = this.slotFor(rule, sensor.id, { kind: sensor.kind, district: sensor.district.code, name: sensor.name });
+      const k = key(rule.id, sensor.id);
+      const restored = this.pending.get(k);
+      if (restored) {
+        this.pending.delete(k);
+        slot.alert = restored;
+        slot.lastTs = Math.max(slot.lastTs, restored.updatedAt); // AE4
+        ev.restore?.(state, restored, rule);
+      } else if (slot.alert) ev.restore?.(state, slot.alert, rule); // registry reload: new Sensor object
+      items.push({ rule, ev, state, slot });
+    }
+    const entry: Entry = { sensor, items, tickItems: items.filter((i) => i.ev.onTick !== undefined) };
+    this.entries.set(sensor.id, entry);
+    return entry;
+  }
+
+  /** Runs composite rules over the changes (cascading: a composite may feed another). */
+  private withComposites(out: AlertChange[]): AlertChange[] {
+    const composites = this.composites;
+    if (composites.length === 0) return out;
+    for (let i = 0; i < out.length; i++) {
+      const a = out[i]!.alert;
+      for (const rule of composites) {
+        if (!rule.rules.includes(a.ruleId)) continue;
+        const perDistrict = rule.op === 'count';
+        const subject = perDistrict ? `district:${a.district}` : a.subject;
+        const name = perDistrict ? (this.districtNames.get(a.district) ?? { 'zh-TW': a.district, en: a.district }) : (this.entries.get(a.subject)?.sensor.name ?? { 'zh-TW': a.subject, en: a.subject });
+        const slot = this.slotFor(rule, subject, { kind: a.kind, district: a.district, name });
+        const k = key(rule.id, subject);
+        const restored = this.pending.get(k);
+        if (restored) {
+          this.pending.delete(k);
+          slot.alert = restored;
+        }
+        const v = evaluateComposite(rule, subject, a.district, (ruleId) => this.openOf(ruleId));
+        this.apply(slot, v, a.updatedAt, out);
+      }
+    }
+    return out;
+  }
+
+  private *openOf(ruleId: string): Iterable<EngineAlert> {
+    for (const s of this.slotsByRule.get(ruleId) ?? []) if (s.alert) yield s.alert;
+  }
+
+  /**
+   * EN3 A restored alert whose rule no longer exists (rule removed or renamed, or an
+   * alert of the basic engine after the upgrade) is resolved at the next tick instead
+   * of staying open forever with nothing able to clear it.
+   */
+  private dropOrphans(nowMs: number, out: AlertChange[]): void {
+    for (const [k, a] of this.pending) {
+      if (this.ruleIds.has(a.ruleId)) continue;
+      this.pending.delete(k);
+      const at = Math.max(nowMs, a.updatedAt);
+      out.push({ type: 'resolved', alert: { ...a, state: 'resolved', updatedAt: at, resolvedAt: at, resolvedBy: 'system', resolveReason: 'rule no longer configured' } as EngineAlert });
+    }
+  }
+}
+
+export function createAlertEngine(o: AlertEngineOptions): ConfigurableAlertEngine {
+  return new ConfigurableAlertEngine(o);
+}

@@ -1,0 +1,131 @@
+import { alertId } from '../analytics/alert-engine.ts';
+import type { AlertChange, LocalizedText, SensorKind } from '../domain/index.ts';
+import { verdictMessage } from './messages.ts';
+import type { EngineAlert, FlapPolicy, RuleType, Verdict } from './types.ts';
+import { severityRank } from './value-ref.ts';
+
+/**
+ * One (subject, rule) slot: the alert lifecycle state machine.
+ *
+ * LC1 open → acknowledged → resolved; at most one non-resolved alert per slot (AE2).
+ * LC2 A verdict with a severity opens an alert, or updates it when severity, threshold
+ *     or the flapping mark changes; a rise in severity needs a new acknowledgement
+ *     (acknowledged → open). Repeated identical verdicts emit nothing.
+ * LC3 A clear verdict resolves (auto-resolve), unless the slot is flapping.
+ * LC4 Flapping: more than flap.maxTransitions open/clear transitions inside
+ *     flap.windowMs marks the alert flapping; it is then held open through clears and
+ *     resolves only after the condition stayed clear for a whole windowMs (onTick).
+ * LC5 Every emitted change carries a copy (later changes never mutate it, AE2).
+ */
+export interface Slot {
+  readonly ruleId: string;
+  readonly ruleType: RuleType;
+  readonly subject: string;
+  readonly kind: SensorKind;
+  readonly district: string;
+  readonly name: LocalizedText;
+  alert: EngineAlert | undefined;
+  /** Event times of recent open/clear transitions (LC4). */
+  transitions: number[];
+  /** While flapping and clear: since when (NaN otherwise). */
+  clearSince: number;
+  /** Last evaluated event time (AE4). */
+  lastTs: number;
+  lastVerdict: Verdict | undefined;
+}
+
+export function newSlot(ruleId: string, ruleType: RuleType, subject: string, kind: SensorKind, district: string, name: LocalizedText): Slot {
+  return { ruleId, ruleType, subject, kind, district, name, alert: undefined, transitions: [], clearSince: Number.NaN, lastTs: -Infinity, lastVerdict: undefined };
+}
+
+function noteTransition(slot: Slot, ts: number, flap: FlapPolicy): boolean {
+  slot.transitions.push(ts);
+  while (slot.transitions.length > 0 && slot.transitions[0]! <= ts - flap.windowMs) slot.transitions.shift();
+  return slot.transitions.length > flap.maxTransitions;
+}
+
+function emit(slot: Slot, type: AlertChange['type'], alert: EngineAlert, out: AlertChange[]): void {
+  slot.alert = type === 'resolved' ? undefined : alert;
+  out.push({ type, alert: { ...alert } });
+}
+
+export function applyVerdict(slot: Slot, v: Verdict, ts: number, flap: FlapPolicy, out: AlertChange[]): void {
+  slot.lastVerdict = v;
+  const cur = slot.alert;
+  if (v.severity !== null) {
+    if (cur === undefined) {
+      const flapping = noteTransition(slot, ts, flap);
+      const alert: EngineAlert = {
+        id: alertId(slot.ruleId, slot.subject, ts),
+        ruleId: slot.ruleId,
+        ruleType: slot.ruleType,
+        subject: slot.subject,
+        kind: slot.kind,
+        district: slot.district,
+        severity: v.severity,
+        state: 'open',
+        openedAt: ts,
+        updatedAt: ts,
+        field: v.field,
+        value: v.value,
+        threshold: v.threshold,
+        message: verdictMessage(slot.name, v, false),
+        ...(flapping ? { flapping: true } : {}),
+        ...(v.trendPerHour !== undefined ? { trendPerHour: v.trendPerHour } : {}),
+        ...(v.etaMinutes !== undefined ? { etaMinutes: v.etaMinutes } : {}),
+      };
+      return emit(slot, 'opened', alert, out);
+    }
+    // LC4: a held (flapping) alert that triggers again stays open; the re-trigger counts as a transition.
+    if (!Number.isNaN(slot.clearSince)) noteTransition(slot, ts, flap);
+    slot.clearSince = Number.NaN;
+    if (v.severity === cur.severity && v.threshold === cur.threshold) {
+      // Same level: keep value/trend current for the API without emitting (LC2).
+      cur.value = v.value;
+      if (v.trendPerHour !== undefined) cur.trendPerHour = v.trendPerHour;
+      if (v.etaMinutes !== undefined) cur.etaMinutes = v.etaMinutes;
+      return;
+    }
+    const rising = severityRank(v.severity) > severityRank(cur.severity);
+    const alert: EngineAlert = {
+      ...cur,
+      severity: v.severity,
+      state: rising && cur.state === 'acknowledged' ? 'open' : cur.state,
+      updatedAt: ts,
+      field: v.field,
+      value: v.value,
+      threshold: v.threshold,
+      message: verdictMessage(slot.name, v, false),
+      ...(v.trendPerHour !== undefined ? { trendPerHour: v.trendPerHour } : {}),
+      ...(v.etaMinutes !== undefined ? { etaMinutes: v.etaMinutes } : {}),
+    };
+    if (rising && alert.state === 'open') {
+      delete alert.acknowledgedBy;
+      delete alert.acknowledgedAt;
+    }
+    return emit(slot, 'updated', alert, out);
+  }
+  if (cur === undefined || !Number.isNaN(slot.clearSince)) return;
+  const flapping = noteTransition(slot, ts, flap) || cur.flapping === true;
+  if (flapping) {
+    slot.clearSince = ts;
+    if (cur.flapping) return;
+    return emit(slot, 'updated', { ...cur, flapping: true, updatedAt: ts }, out);
+  }
+  resolve(slot, v, ts, out);
+}
+
+function resolve(slot: Slot, v: Verdict, ts: number, out: AlertChange[]): void {
+  const cur = slot.alert!;
+  const alert: EngineAlert = { ...cur, state: 'resolved', updatedAt: ts, resolvedAt: ts, value: v.value, message: verdictMessage(slot.name, v, true) };
+  slot.clearSince = Number.NaN;
+  emit(slot, 'resolved', alert, out);
+}
+
+/** LC4: a flapping alert resolves after the condition stayed clear for a whole window. */
+export function tickSlot(slot: Slot, nowMs: number, flap: FlapPolicy, out: AlertChange[]): void {
+  if (slot.alert === undefined || Number.isNaN(slot.clearSince) || nowMs - slot.clearSince < flap.windowMs) return;
+  const v = slot.lastVerdict ?? { severity: null, field: slot.alert.field, value: slot.alert.value, threshold: slot.alert.threshold, label: { 'zh-TW': '', en: '' } };
+  resolve(slot, v, nowMs, out);
+  slot.transitions = [];
+}

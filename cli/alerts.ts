@@ -1,0 +1,26 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { Registry as MetricsRegistry } from 'prom-client';
+import { registerAlertCommands } from '../alerts/commands.ts';
+import { DEFAULT_RULES } from '../app/app.ts';
+import { loadConfig, registryPath } from '../app/config.ts';
+import { createLogger } from '../app/logger.ts';
+import { createStores } from '../app/stores.ts';
+import { Registry } from '../registry/index.ts';
+
+/** `civicstream staff add|list|revoke` and `civicstream rules check|backtest`. */
+export function registerAlertCliCommands(program: Command): void {
+  registerAlertCommands(program, {
+    stateDir: () => path.join(loadConfig().dataDir, 'alerts'),
+    ruleFiles: () => {
+      const files = loadConfig().alerts.ruleFiles;
+      return files.length ? files : [DEFAULT_RULES];
+    },
+    openStore: async () => {
+      const { store } = createStores(loadConfig(), createLogger('silent'), new MetricsRegistry());
+      await store.open();
+      return store;
+    },
+    sensors: async () => [...(await Registry.load(registryPath(loadConfig()))).sensors()],
+  });
+}
