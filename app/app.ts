@@ -47,7 +47,7 @@ export class App {
   simulation: Simulation | undefined;
   influx: InfluxStore | undefined;
   alerts!: Alerts;
-  private lastHealthSample = { at: 0, seq: 0 };
+  private lastHealthSample = { at: 0, seq: 0, writeSum: 0, writeCount: 0 };
   private lastMetaAt = 0;
   private dailyExport: { stop(): void } | undefined;
   private publicFeed: { unsubscribe(): void } | undefined;
@@ -251,16 +251,23 @@ export class App {
     const seq = this.journal.lastSeq;
     const rejected = (await this.metrics.getSingleMetric('civic_ingest_rejected_total')?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
     const status = influx.status();
+    // Mean InfluxDB write latency since the previous sample, from the write histogram.
+    const writes = (await this.metrics.getSingleMetric('civic_influx_write_seconds')?.get())?.values ?? [];
+    const total = (suffix: string) => writes.filter((v) => (v as { metricName?: string }).metricName?.endsWith(suffix)).reduce((n, v) => n + v.value, 0);
+    const writeSum = total('_sum');
+    const writeCount = total('_count');
+    const dCount = writeCount - last.writeCount;
     await influx.writePipelineHealth(
       {
         ingest_rate: last.at ? ((seq - last.seq) * 1000) / (now - last.at) : 0,
         rejected_total: rejected,
         journal_lag: seq - this.journal.checkpointed,
         store_backlog: this.writer.pending + status.backlogLines,
+        ...(dCount > 0 ? { influx_write_ms: ((writeSum - last.writeSum) * 1000) / dCount } : {}),
       },
       now,
     );
-    this.lastHealthSample = { at: now, seq };
+    this.lastHealthSample = { at: now, seq, writeSum, writeCount };
   }
 
   async health(): Promise<HealthReport> {

@@ -10,3 +10,4 @@ export { selectPrincipals } from './selection.ts';
 export { Rng } from './rng.ts';
 export { createSensorSource, createWeather, modelFor, type SensorSource, type Weather, type Values } from './models/index.ts';
 export { jsonPayload, senmlPayload, senmlRecords, type SenmlRecord } from './payload.ts';
+export { playScenario, type ScenarioPlayback, type ScriptedReadingLike } from './scenario-player.ts';
