@@ -112,3 +112,4 @@ export async function createAlerts(o: AlertsOptions): Promise<Alerts> {
     },
   };
 }
+export { SCENARIOS, buildScenario, scenarioStart, type Scenario, type ScenarioName } from './scenarios.ts';
