@@ -3,6 +3,7 @@ import { registerSensorCommands } from './sensors.ts';
 import { registerRunCommands } from './run.ts';
 import { registerExportCommand } from './export.ts';
 import { registerAlertCliCommands } from './alerts.ts';
+import { registerBenchCommand } from './bench.ts';
 
 const program = new Command('civicstream')
   .description('civicstream — 開放城市感測資料管線 open city sensor pipeline')
@@ -11,6 +12,7 @@ registerRunCommands(program);
 registerSensorCommands(program);
 registerExportCommand(program);
 registerAlertCliCommands(program);
+registerBenchCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`civicstream: ${err.message}\n`);
