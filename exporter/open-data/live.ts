@@ -20,16 +20,33 @@ interface Client {
   readonly district: string | undefined;
 }
 
+/**
+ * The fixed part of a sensor's live JSON (identity, names, public location), built once per
+ * sensor: serialising it for every reading was the largest cost of the live feeds at
+ * 15,000 readings/s (bench max-throughput profile: liveJson 7.7 % of busy time).
+ */
+const sensorPrefix = new WeakMap<object, string>();
+const unitsJson = new Map<string, string>();
+
 /** The public JSON of one live reading (also the public MQTT payload): allow-listed fields, public location. */
 export function liveJson(ctx: Pick<OdContext, 'registry' | 'privacy'>, r: Reading): string | undefined {
   const s = ctx.registry.sensor(r.sensorId);
   if (!s) return undefined;
-  const loc = ctx.privacy.location(s);
-  return JSON.stringify({
-    sensorId: s.id, kind: r.kind, district: s.district.code, name: s.name['zh-TW'], nameEn: s.name.en,
-    location: { lat: loc.lat, lon: loc.lon }, time: toTaipeiIso(r.ts), epochMs: r.ts, values: r.values, units: unitsOf(r.kind),
-    flags: flagNames(r.flags).map(flagLabel),
-  });
+  let prefix = sensorPrefix.get(s);
+  if (prefix === undefined) {
+    const loc = ctx.privacy.location(s);
+    const head = JSON.stringify({ sensorId: s.id, kind: s.kind, district: s.district.code, name: s.name['zh-TW'], nameEn: s.name.en, location: { lat: loc.lat, lon: loc.lon } });
+    prefix = head.slice(0, -1);
+    sensorPrefix.set(s, prefix);
+  }
+  let units = unitsJson.get(r.kind);
+  if (units === undefined) {
+    units = JSON.stringify(unitsOf(r.kind));
+    unitsJson.set(r.kind, units);
+  }
+  const flags = r.flags === 0 ? '[]' : JSON.stringify(flagNames(r.flags).map(flagLabel));
+  // Same keys in the same order as the object form: sensorId … location, time, epochMs, values, units, flags.
+  return `${prefix},"time":"${toTaipeiIso(r.ts)}","epochMs":${r.ts},"values":${JSON.stringify(r.values)},"units":${units},"flags":${flags}}`;
 }
 
 /**
