@@ -83,6 +83,11 @@ export class ConfigurableAlertEngine implements AlertEngine {
   private tickCursor: IterableIterator<Entry> | undefined;
   private sensorsRegistered = false;
 
+  /** The configuration of a rule in force (for the open-data CAP gate: `public`, `capStatus`). */
+  ruleConfig(id: string): RuleSet['rules'][number] | undefined {
+    return this.rules.rules.find((r) => r.id === id);
+  }
+
   setRules(rules: RuleSet): void {
     this.rules = rules;
     for (const a of this.open()) this.pending.set(key(a.ruleId, a.subject), a);

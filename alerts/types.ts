@@ -51,6 +51,10 @@ interface RuleBase {
   readonly target: Target;
   /** Where this rule came from, for error messages and the API. */
   readonly source: string;
+  /** Published in the open-data CAP feed (opt-in). */
+  readonly public?: boolean;
+  /** CAP status of its alerts; only Actual reaches a public feed. */
+  readonly capStatus?: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft';
 }
 
 export interface ThresholdRule extends RuleBase {

@@ -167,6 +167,11 @@ export class App {
                 return () => sub.unsubscribe();
               },
               bulkDir,
+              // CAP gate: only rules marked public, only status Actual (issue 5 §4).
+              alertPolicy: {
+                isPublic: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.public === true,
+                status: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual',
+              },
               publisher: { agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail },
             },
           }

@@ -30,6 +30,10 @@ const common = {
   name: Text,
   enabled: Type.Optional(Type.Boolean()),
   target: Type.Optional(Target),
+  /** Publish this rule's alerts to the public (open-data CAP feed). Opt-in: staff alerts stay internal by default. */
+  public: Type.Optional(Type.Boolean()),
+  /** CAP <status> of this rule's alerts; only Actual ever reaches a public feed (a Test must never look real). */
+  capStatus: Type.Optional(Type.Union([Type.Literal('Actual'), Type.Literal('Exercise'), Type.Literal('System'), Type.Literal('Test'), Type.Literal('Draft')])),
 };
 const Level = Type.Object(
   { severity: Severity, above: Type.Optional(Ref), below: Type.Optional(Ref), equals: Type.Optional(Type.String()), clear: Type.Optional(Ref), label: Text },

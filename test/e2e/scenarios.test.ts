@@ -31,4 +31,13 @@ describe('alert scenarios played over MQTT through the whole pipeline', () => {
       for (const rule of sc.expect) assert.ok(seen.has(rule), rule);
     });
   }
+
+  it('publishes only alerts of rules marked public in the CAP Atom feed (flood yes, parking-full no)', async () => {
+    const atom = await eventually(async () => {
+      const res = await env.get('/open-data/v1/alerts/atom.xml');
+      return res.status === 200 && res.text.includes('<entry>') && res.text;
+    }, 'public alerts in the Atom feed');
+    assert.match(atom, /fl-|wl-/, 'the flood scenario\'s public water alerts are listed');
+    assert.doesNotMatch(atom, /pk-/, 'parking.full is not marked public');
+  });
 });
