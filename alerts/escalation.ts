@@ -16,6 +16,10 @@ import type { EngineAlert } from './types.ts';
  *     mark (acknowledge, assign) update the track silently.
  * ES4 Quiet hours (local +08:00) hold back advisories only; they are sent when quiet
  *     hours end if still open. Warnings and critical alerts are never held.
+ * ES5 After a restart each open alert's track is rebuilt from its delivery log: contacts
+ *     already told are not told again, the reminder clock continues from the last notice,
+ *     and an escalation already sent is not repeated. An alert with no successful notice on
+ *     record (a crash between opening and delivery, or during retries) is announced now.
  */
 export interface Notice {
   readonly alert: EngineAlert;
@@ -75,6 +79,21 @@ export class Escalator {
       t.deferred = undefined;
       t.lastNotified = now;
       out.push(this.notice(t, reason));
+    }
+    return out;
+  }
+
+  /** ES5: rebuilds the tracks of one open alert after a restart; returns what still has to be sent. */
+  restore(alert: EngineAlert, subs: readonly SubscriptionT[], delivered: readonly { readonly reason: string; readonly status: string; readonly channel: string; readonly at: number }[], now: number): Notice[] {
+    const sent = delivered.filter((d) => d.status === 'sent' && (d.channel === 'email' || d.channel === 'webhook'));
+    const last = sent.reduce((m, d) => Math.max(m, d.at), Number.NEGATIVE_INFINITY);
+    const out: Notice[] = [];
+    for (const sub of subs) {
+      const t: Track = { alert, sub, lastNotified: sent.length ? last : now, escalated: sent.some((d) => d.reason === 'escalation'), deferred: undefined };
+      this.tracks.set(`${alert.id}|${sub.id}`, t);
+      if (sent.length > 0) continue;
+      if (alert.severity === 'advisory' && inQuietHours(sub.quietHours, now)) t.deferred = 'opened';
+      else out.push(this.notice(t, 'opened'));
     }
     return out;
   }

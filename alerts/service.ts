@@ -77,7 +77,8 @@ export class AlertService {
     const open = this.o.store.openAlerts();
     this.o.engine.restore(open);
     const now = this.now();
-    for (const a of open) this.escalator.onChange({ type: 'opened', alert: a }, this.o.router.route(a), now);
+    // ES5: continue each alert's notification history instead of starting it over.
+    for (const a of open) this.notify(this.escalator.restore(a, this.o.router.route(a), this.o.store.deliveries.get(a.id) ?? [], now));
     return open;
   }
 

@@ -87,3 +87,27 @@ describe('escalation on a virtual clock (ES1–ES4)', () => {
     assert.equal(e.size, 0);
   });
 });
+
+describe('escalation after a restart (ES5)', () => {
+  const critical = alert({});
+  const subs = router.route(critical);
+  const sent = (reason: string, at: number) => ({ reason, status: 'sent', channel: 'email', at });
+
+  it('does not repeat an escalation or the opening notice already sent, and keeps the reminder clock', () => {
+    const e = new Escalator();
+    const restored = e.restore(critical, subs, [sent('opened', T0), sent('escalation', T0 + 30 * MIN)], T0 + 35 * MIN);
+    assert.deepEqual(restored, [], 'nothing re-sent at restore');
+    assert.deepEqual(e.onTick(T0 + 36 * MIN), [], 'no second escalation, no early reminder');
+    const reminder = e.onTick(T0 + 40 * MIN); // 10 minutes after the last notice (the escalation)
+    assert.equal(reminder.length, 1);
+    assert.equal(reminder[0]!.reason, 'reminder');
+    assert.deepEqual(reminder[0]!.contacts, ['duty', 'chief'], 'still escalated: both lists');
+  });
+
+  it('announces an open alert that has no successful notice on record (crash before or during delivery)', () => {
+    const e = new Escalator();
+    const restored = e.restore(critical, subs, [{ reason: 'opened', status: 'failed', channel: 'email', at: T0 }], T0 + 5 * MIN);
+    assert.equal(restored.length, 1);
+    assert.equal(restored[0]!.reason, 'opened');
+  });
+});
