@@ -52,7 +52,7 @@ export function registerSensorCommands(program: Command): void {
     .action(async (o: { id: string; kind: string; nameZh: string; nameEn: string; district: string; lat: number; lon: number; params: string; interval?: number; gateway?: string; tags?: string }) => {
       if (!isSensorKind(o.kind)) throw new Error(`--kind must be one of ${Object.keys(KINDS).join(', ')}`);
       const registry = await openRegistry();
-      const doc = registry.document();
+      const doc = await registry.document();
       const entry: SensorDocT = {
         id: o.id,
         kind: o.kind,
@@ -76,7 +76,7 @@ export function registerSensorCommands(program: Command): void {
     .description('更換感測器密鑰 replace a sensor secret (the old one stops working at its next connect)')
     .action(async (id: string) => {
       const registry = await openRegistry();
-      const doc = registry.document();
+      const doc = await registry.document();
       const entry = doc.sensors.find((s) => s.id === id);
       if (!entry) throw new Error(`no sensor ${id} in ${registry.file}`);
       const secret = newSecret();
@@ -93,7 +93,7 @@ export function registerSensorCommands(program: Command): void {
     .requiredOption('--name-en <name>', 'English name')
     .action(async (o: { id: string; nameZh: string; nameEn: string }) => {
       const registry = await openRegistry();
-      const doc = registry.document();
+      const doc = await registry.document();
       const secret = newSecret();
       (doc.gateways ??= []).push({ id: o.id, name: { 'zh-TW': o.nameZh, en: o.nameEn }, secretHash: await hashSecret(secret) });
       await Registry.save(registry.file, doc);
@@ -101,7 +101,7 @@ export function registerSensorCommands(program: Command): void {
     });
   gateways.command('rotate-secret <id>').action(async (id: string) => {
     const registry = await openRegistry();
-    const doc = registry.document();
+    const doc = await registry.document();
     const entry = doc.gateways?.find((g) => g.id === id);
     if (!entry) throw new Error(`no gateway ${id} in ${registry.file}`);
     const secret = newSecret();
