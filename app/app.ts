@@ -127,13 +127,12 @@ export class App {
       writer: this.writer,
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
       ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
-      publishAlert: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
       engine: this.alerts.engine,
       onAlertChanges: (changes) => void this.alerts.service.handle(changes),
       logger,
       metrics,
     });
-    this.processor.restore(await this.store.alerts({ states: ['open', 'acknowledged'], limit: 100_000 }));
+    // The alert service's state file is the source of truth for open alerts: it restores the engine.
     this.alerts.service.restore();
     this.processor.connect(this.ingest.readings$);
 
@@ -179,7 +178,6 @@ export class App {
     });
     await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
     const { port: httpPort, url } = await this.api.start();
-    await this.processor.goLive();
     await this.alerts.service.republish();
     this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs);
     if (config.openData.enabled) {
