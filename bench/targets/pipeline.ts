@@ -31,6 +31,8 @@ async function main(o: PipelineTargetOptions): Promise<void> {
     registry: o.registryFile,
     'mqtt.port': 0,
     'http.port': 0,
+    // No public WebSocket listener: the bench never reads it, and a fixed port would collide with a running pipeline.
+    'mqtt.publicWsPort': -1,
     // Rate limits are device-fairness policy, not capacity: the bench drives each gateway far above
     // a real LoRaWAN server's rate. Raised here so "acknowledged" never includes RATE_LIMITED drops.
     'mqtt.gatewayRatePerSecond': 1_000_000,
