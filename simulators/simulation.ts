@@ -135,9 +135,12 @@ export function createSimulation(o: SimulationOptions): Simulation {
   }
 
   const simNow = (): number => simStart + (performance.now() - realStart) * o.speed;
+  // A run of durationSeconds covers exactly durationSeconds × speed of simulated time, however late
+  // a busy event loop fires the stop timer.
+  const simEnd = (): number => (o.durationSeconds === undefined ? Infinity : simStart + o.durationSeconds * 1000 * o.speed);
 
   function tick(): void {
-    const now = simNow();
+    const now = Math.min(simNow(), simEnd());
     let n = 0;
     while (queue.peekDue() <= now && n < MAX_PER_TICK) {
       const due = queue.peekDue();
