@@ -2,7 +2,7 @@ import { KIND_MIX } from './fleet.ts';
 
 export const SCENARIOS = ['city', 'max', 'alert', 'burst'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-export type Baseline = 'aedes' | 'node-red';
+export type Baseline = 'aedes' | 'node-red' | 'mosquitto';
 
 /** Everything a bench run is parameterised by; every duration is configurable. */
 export interface BenchOptions {
@@ -61,13 +61,13 @@ export const FULL_DEFAULTS: Omit<BenchOptions, 'benchDir' | 'workDir' | 'log'> =
   burstWarmupSeconds: 20,
   burstSeconds: 60,
   burstRecoverSeconds: 120,
-  baselines: ['aedes', 'node-red'],
+  baselines: ['aedes', 'node-red', 'mosquitto'],
   fsync: true,
   window: 256,
   sampleMs: 100,
 };
 
-/** Smoke mode (CI): every scenario for a few seconds on a small fleet, bare-aedes baseline only. */
+/** Smoke mode (CI): every scenario for a few seconds on a small fleet, the two bare-broker baselines (no Node-RED install). */
 export const SMOKE_DEFAULTS: Omit<BenchOptions, 'benchDir' | 'workDir' | 'log'> = {
   ...FULL_DEFAULTS,
   smoke: true,
@@ -85,7 +85,7 @@ export const SMOKE_DEFAULTS: Omit<BenchOptions, 'benchDir' | 'workDir' | 'log'> 
   burstWarmupSeconds: 1,
   burstSeconds: 2,
   burstRecoverSeconds: 3,
-  baselines: ['aedes'],
+  baselines: ['aedes', 'mosquitto'],
 };
 
 /** Readings/s the fleet produces at real intervals (speed 1). */

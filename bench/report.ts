@@ -35,6 +35,12 @@ export interface BenchReport {
   readonly errors: readonly string[];
 }
 
+const BASELINE_LABEL = {
+  aedes: 'bare aedes broker (ack only)',
+  mosquitto: 'Mosquitto 2 broker, C (ack only)',
+  'node-red': 'Node-RED flow (MQTT → JSON → function → file)',
+} as const;
+
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const n = (x: number | null | undefined, d = 0) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
 
@@ -69,7 +75,7 @@ export function toMarkdown(r: BenchReport): string {
     out.push(row(['吞吐比較 Throughput (max, QoS 1)', 'readings/s', 'ratio (ours ÷ it)', 'peak RSS']), row(['---', '---', '---', '---']));
     out.push(row(['civicstream (ack → stored)', n(s.max.pipeline.endToEndRate), '1', mb(s.max.pipeline.peakRss)]));
     for (const [b, v] of Object.entries(s.max.baselines)) {
-      out.push(row([b === 'aedes' ? 'bare aedes broker (ack only)' : 'Node-RED flow (MQTT → JSON → function → file)', `${n(v.rate)}${v.complete ? '' : ' (incomplete)'}`, n(s.max.ratios[b as keyof typeof s.max.ratios], 3), mb(v.peakRss)]));
+      out.push(row([BASELINE_LABEL[b as keyof typeof BASELINE_LABEL] ?? b, `${n(v.rate)}${v.complete ? '' : ' (incomplete)'}`, n(s.max.ratios[b as keyof typeof s.max.ratios], 3), mb(v.peakRss)]));
     }
     out.push('');
   }

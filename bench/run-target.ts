@@ -8,7 +8,7 @@ import { ensureNodeRed, startNodeRed } from './targets/node-red.ts';
 import { countStored } from './store-count.ts';
 import { wallNow } from './targets/sampler.ts';
 
-export type TargetKind = 'pipeline' | 'aedes' | 'node-red';
+export type TargetKind = 'pipeline' | 'aedes' | 'node-red' | 'mosquitto';
 
 export interface RunResult {
   readonly target: TargetKind;
@@ -43,7 +43,7 @@ export async function runTarget(o: BenchOptions, target: TargetKind, fleet: Flee
   const samples: TargetSample[] = [];
   const progress: { t: number; acked: number; backlog: number }[] = [];
   const nodeArgs = ['--expose-gc', ...(extra.cpuProf && o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(o.cpuProfDir, extra.cpuProf)] : [])];
-  const file = target === 'pipeline' ? './targets/pipeline.ts' : './targets/bare-aedes.ts';
+  const file = target === 'pipeline' ? './targets/pipeline.ts' : target === 'mosquitto' ? './targets/mosquitto.ts' : './targets/bare-aedes.ts';
   const t = new Child<TargetMessage>(file, { cpu: CPU_TARGET, nodeArgs, label: target });
   t.onMessage = (m) => void (m.type === 'sample' && samples.push(m.sample));
   let gen: Child<GeneratorMessage> | undefined;

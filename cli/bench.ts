@@ -28,7 +28,7 @@ interface BenchFlags {
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('效能基準測試 benchmark: city load, max throughput, alert latency, burst; baselines bare aedes and Node-RED')
+    .description('效能基準測試 benchmark: city load, max throughput, alert latency, burst; baselines bare aedes, Mosquitto and Node-RED')
     .option('--smoke', 'a few seconds per scenario on a small fleet (CI)')
     .option('--scenarios <list>', `comma-separated: ${SCENARIOS.join(',')}`)
     .option('--sensors <n>', 'fleet size (default 10000, up to 100000)', Number)
@@ -43,7 +43,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--burst-warmup <s>', 'seconds of city load before the burst', Number)
     .option('--burst-seconds <s>', 'burst duration', Number)
     .option('--burst-recover <s>', 'seconds of city load after the burst', Number)
-    .option('--baselines <list>', 'comma-separated: aedes,node-red (or none)')
+    .option('--baselines <list>', 'comma-separated: aedes,node-red,mosquitto (or none)')
     .option('--cpu-prof [dir]', 'write a V8 CPU profile of the pipeline in the max-throughput scenario')
     .option('--no-fsync', 'journal without fdatasync (measures the bare cost; not the durable default)')
     .option('--out <dir>', 'report directory', '.bench/reports')
