@@ -1,5 +1,5 @@
 import type { Reading, Sensor, Severity } from '../domain/index.ts';
-import type { Store } from '../storage/port.ts';
+import type { Store } from '../storage/index.ts';
 import type { AqiTable } from './aqi/table.ts';
 import { createAlertEngine } from './engine.ts';
 import type { RuleConfig, RuleSet } from './types.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseTime, toTaipeiIso, type Sensor } from '../domain/index.ts';
-import type { Store } from '../storage/port.ts';
+import type { Store } from '../storage/index.ts';
 import { loadAqiTable } from './aqi/table.ts';
 import { backtest, backtestSensors, formatBacktest, storedReadings } from './backtest.ts';
 import { loadRules } from './config/load.ts';

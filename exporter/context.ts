@@ -1,6 +1,6 @@
 import type { SensorStatus } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
-import type { Store } from '../storage/port.ts';
+import type { Store } from '../storage/index.ts';
 
 /**
  * Bounds on what one request may ask for. Each is a default the composition root may

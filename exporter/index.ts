@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { SensorStatus } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
-import type { Store } from '../storage/port.ts';
+import type { Store } from '../storage/index.ts';
 import { DEFAULT_LIMITS, type ApiContext, type ApiLimits } from './context.ts';
 import { registerDocs } from './docs.ts';
 import { installErrorHandling } from './error-handler.ts';

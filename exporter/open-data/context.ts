@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Alert, LocalizedText, Reading } from '../../domain/index.ts';
 import type { Registry } from '../../registry/index.ts';
-import type { Store } from '../../storage/port.ts';
+import type { Store } from '../../storage/index.ts';
 import { Privacy, type PrivacyOptions } from './privacy.ts';
 
 /** CAP 1.2 <status> values (CAP 1.2 §3.2.1). Only 'Actual' may ever reach a public feed (MISSION: the 2025 test-message incident). */

@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { KIND_NAMES, type Reading, type SensorKind } from '../../../domain/index.ts';
 import type { Registry } from '../../../registry/index.ts';
-import type { Store } from '../../../storage/port.ts';
+import type { Store } from '../../../storage/index.ts';
 import { datasetId, type BulkFile } from '../datasets.ts';
 import { readingsCsv } from '../formats.ts';
 import { taipeiDayStart } from '../rollup.ts';
