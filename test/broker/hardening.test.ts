@@ -205,7 +205,7 @@ describe('broker hardening (issue 12)', () => {
     assert.ok(first?.type === 'publish' && first.dup === false && first.qos === 1);
     a.client.destroy(); // no PUBACK
     await a.client.closed;
-    await until(() => h.connections.findLast((c) => c.clientId === 'dup-1')?.connected === false, 'dup-1 down');
+    await until(() => [...h.connections].reverse().find((c) => c.clientId === 'dup-1')?.connected === false, 'dup-1 down');
     const b = await rawConnect(h.port, aq1('dup-1', { clean: false }));
     assert.equal(b.code, 0);
     const again = await b.client.next('publish');
