@@ -121,7 +121,14 @@ export class CredentialChecker {
     const lock = Math.max(this.byIdentity.lockedFor(identity, now), this.byAddress.lockedFor(address, now));
     if (lock > 0) return { ok: false, why: 'locked', lockMs: lock };
     if (this.running >= this.o.hashConcurrency && this.queue.length >= this.o.maxHashQueue) return { ok: false, why: 'busy' };
-    const ok = await this.gated(() => verifySecret(secret, stored));
+    // Checks queue behind the gate; the lock is looked at again when a check's turn comes, so
+    // a burst that arrived before the first failures were counted is not hashed either.
+    const ok = await this.gated(async () => {
+      const t = Date.now();
+      if (Math.max(this.byIdentity.lockedFor(identity, t), this.byAddress.lockedFor(address, t)) > 0) return 'locked' as const;
+      return verifySecret(secret, stored);
+    });
+    if (ok === 'locked') return { ok: false, why: 'locked', lockMs: Math.max(this.byIdentity.lockedFor(identity, Date.now()), this.byAddress.lockedFor(address, Date.now())) };
     const t = Date.now();
     if (ok) {
       this.byIdentity.clear(identity);
