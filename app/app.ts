@@ -213,7 +213,7 @@ export class App {
   }
 
   /** Re-reads the rule files (SIGHUP or the admin API) without losing alert state; a bad file keeps the old rules. */
-  /** Issue 12 (B22/B23): SIGHUP re-reads the TLS certificate, key, client CA and CRL for MQTT and HTTPS. */
+  /** Issue 12 (B37/B38): SIGHUP re-reads the TLS certificate, key, client CA and CRL for MQTT and HTTPS. */
   reloadTls(): void {
     this.broker.reloadTls();
     const https = apiHttps(this.config);

@@ -4,7 +4,7 @@ import type { Config } from './config-schema.ts';
 
 /**
  * Issue 12: the broker's listeners, TLS and failed-login settings from the configuration
- * (B20–B24). Plain TCP on mqtt.port: 'auto' keeps it to loopback once TLS is configured.
+ * (B35–B39). Plain TCP on mqtt.port: 'auto' keeps it to loopback once TLS is configured.
  */
 export function brokerTransport(config: Readonly<Config>): Pick<BrokerOptions, 'host' | 'port' | 'tls' | 'deviceWebSocket' | 'loginThrottle' | 'unauthenticatedDeadLettersPerSecond'> {
   const m = config.mqtt;

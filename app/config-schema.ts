@@ -28,7 +28,7 @@ export const ConfigSchema = Type.Object(
         gatewayBurst: Type.Integer({ minimum: 1, default: 20_000, description: 'messages a gateway may send in a burst' }),
         publicWsPort: Type.Integer({ minimum: -1, maximum: 65535, default: 9001, description: 'port of the public MQTT-over-WebSocket listener (anonymous read-only public/…); -1 = off' }),
         maxThrottleMs: Type.Integer({ minimum: 0, default: 30_000, description: 'ms; QoS 1 messages over the rate are delayed (backpressure), and a client owing more than this much budget is disconnected instead' }),
-        // Issue 12 (B15–B27): listeners, TLS, failed-login defence.
+        // Issue 12 (B30–B42): listeners, TLS, failed-login defence.
         plainTcp: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('loopback'), Type.Literal('off')], { default: 'auto', description: "plain MQTT on mqtt.port: 'on' = on `bind`, 'loopback' = 127.0.0.1 only, 'off'; 'auto' = 'loopback' when tls is configured, else 'on'" }),
         tlsPort: Port(8883, 'MQTT over TLS port (only when tls is configured)'),
         deviceWsPort: Type.Integer({ minimum: -1, maximum: 65535, default: -1, description: 'port of the authenticated device MQTT-over-WebSocket listener (WSS when tls is configured), path /mqtt; -1 = off' }),

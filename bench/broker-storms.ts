@@ -1,5 +1,5 @@
 /**
- * Broker storms against the real pipeline (issue 12, B15/B16/B20/B21).
+ * Broker storms against the real pipeline (issue 12, B30/B31/B35/B36).
  *
  *   npx tsx bench/broker-storms.ts [--seconds 15] [--storm-rate 30] [--no-defence]
  *

@@ -17,11 +17,11 @@ const NOT_AUTHORIZED = 5;
 
 export interface AuthDeps {
   readonly registry: Registry;
-  /** Secret check with failed-login throttling and a bounded hashing gate (B20, B21). */
+  /** Secret check with failed-login throttling and a bounded hashing gate (B35, B36). */
   readonly credentials: CredentialChecker;
-  /** Remote address of the client's connection (for the per-address throttle, B20). */
+  /** Remote address of the client's connection (for the per-address throttle, B35). */
   readonly addressOf: (client: Client) => string;
-  /** Principal id a verified TLS client certificate names (CN or SAN, B23), if any. */
+  /** Principal id a verified TLS client certificate names (CN or SAN, B38), if any. */
   readonly certificateIdentity?: (client: Client) => string | undefined;
   readonly sessions: Sessions;
   readonly limits: BrokerLimits;
@@ -51,14 +51,14 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
   const connects = new WeakMap<Client, ConnectPacket>();
 
   const preConnect: PreConnect = (client, packet, cb) => {
-    // B17/B18: a malformed Will or client id is a protocol violation: closed without CONNACK (§3.1.4-1).
+    // B32/B33: a malformed Will or client id is a protocol violation: closed without CONNACK (§3.1.4-1).
     const bad = (packet.will ? badWill(packet.will) : undefined) ?? (badMqttString(packet.clientId ?? '') === undefined ? undefined : 'client id is not a valid UTF-8 string');
     if (bad !== undefined) {
       deps.metrics.connections.inc({ result: 'refused' });
       deps.logger.info({ clientId: packet.clientId, remote: deps.addressOf(client) }, `MQTT connection closed: ${bad}`);
       return cb(new Error(bad), false);
     }
-    // B19: never CONNACK 6; the idle timer uses the broker's limit instead (aedes reads this field).
+    // B34: never CONNACK 6; the idle timer uses the broker's limit instead (aedes reads this field).
     packet.keepalive = effectiveKeepalive(packet.keepalive ?? 0, deps.limits.keepaliveLimitSeconds);
     connects.set(client, packet);
     cb(null, true);
@@ -73,7 +73,7 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
       cb(refusal(code, why), false);
     };
     if (deps.isPublicConnection(client)) {
-      // B13: the public listener is anonymous only; credentials belong on the device listeners (B22).
+      // B13: the public listener is anonymous only; credentials belong on the device listeners (B37).
       if ((username !== undefined && username !== '') || password !== undefined) return refuse(NOT_AUTHORIZED, 'credentials are not accepted on the public listener');
       // B13: the public WebSocket listener admits anonymous readers; they can only subscribe to public/…
       if (packet?.will) return refuse(NOT_AUTHORIZED, 'anonymous clients may not set a will');
@@ -81,7 +81,7 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
       deps.metrics.connections.inc({ result: 'accepted' });
       return cb(null, true);
     }
-    // B23: a verified client certificate names the principal; a username, if sent, must agree with it.
+    // B38: a verified client certificate names the principal; a username, if sent, must agree with it.
     const certId = deps.certificateIdentity?.(client);
     if (certId !== undefined) {
       if (username !== undefined && username !== '' && username !== certId) return refuse(NOT_AUTHORIZED, `username ${username} does not match the client certificate (${certId})`);
@@ -110,7 +110,7 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
     const storedHash = sensor ? sensor.secretHash : gateway?.secretHash;
     // Unknown users answer at once: ids are public (open data), so timing hides nothing.
     if (storedHash === undefined || password === undefined) {
-      deps.credentials.failUnknown(deps.addressOf(client)); // B20: counts against the address
+      deps.credentials.failUnknown(deps.addressOf(client)); // B35: counts against the address
       deps.metrics.loginFailures.inc({ why: 'unknown-user' });
       return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');
     }
@@ -120,7 +120,7 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
     deps.credentials.check(principal.id, address, password.toString('utf8'), storedHash).then(
       (r) => {
         if (!r.ok) {
-          // B20: counted and logged; a locked identity or address is refused without hashing.
+          // B35: counted and logged; a locked identity or address is refused without hashing.
           deps.metrics.loginFailures.inc({ why: r.why });
           if (r.why === 'busy') return refuse(SERVER_UNAVAILABLE, 'too many logins being checked; retry later');
           if (r.lockMs) deps.logger.warn({ username, remote: address, lockMs: Math.round(r.lockMs) }, 'failed MQTT logins: identity/address locked');
@@ -147,7 +147,7 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
       // B2: a live client id owned by another principal would be taken over (§3.1.4-2): refuse instead.
       const owner = deps.ownerOf(clientId);
       if (owner && (owner.type !== principal.type || owner.id !== principal.id)) return refuse(IDENTIFIER_REJECTED, `client id ${clientId} is in use by another principal`);
-      // B15: another registered principal's own id is reserved for it (no squatting of a device's canonical id).
+      // B30: another registered principal's own id is reserved for it (no squatting of a device's canonical id).
       if (clientId !== principal.id && reservedFor(clientId) !== undefined && reservedFor(clientId) !== principal.id) return refuse(IDENTIFIER_REJECTED, `client id ${clientId} is reserved for principal ${clientId}`);
       deps.sessions.set(client, newSession(principal, deps.limits, performance.now()));
       deps.metrics.connections.inc({ result: 'accepted' });

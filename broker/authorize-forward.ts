@@ -1,11 +1,11 @@
 import type { AedesPublishPacket, Client } from 'aedes';
 
 /**
- * authorizeForward (rules B11, B25). Subscriptions are already confined to one sensor's
+ * authorizeForward (rules B11, B40). Subscriptions are already confined to one sensor's
  * subtree (B10); this is the second fence: nothing under `$` (aedes' `$SYS` heartbeat,
  * client lists, our discard topic) is ever delivered to a device.
  *
- * B25 (§3.8.4): a message goes out at no more than the QoS granted to the matching
+ * B40 (§3.8.4): a message goes out at no more than the QoS granted to the matching
  * subscription. aedes 1.2 downgrades only when a subscription's filter is the topic
  * itself, so a retained QoS 1 message reached a QoS 0 wildcard subscription at QoS 1.
  */

@@ -16,7 +16,7 @@ export interface PublishDeps {
   readonly logger: Logger;
   /** Longest a QoS 1 message may be held for the rate limit before the connection is closed instead. */
   readonly maxThrottleMs: number;
-  /** B26: deeper topics are refused with a reason (aedes itself is given its ceiling of 100). */
+  /** B41: deeper topics are refused with a reason (aedes itself is given its ceiling of 100). */
   readonly maxTopicLevels: number;
 }
 
@@ -48,7 +48,7 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
     }
     const { principal } = session;
     const topic = packet.topic;
-    // B18 (§1.5.3, §4.7.3): an ill-formed UTF-8 or NUL topic name is a protocol violation: closed, never acknowledged.
+    // B33 (§1.5.3, §4.7.3): an ill-formed UTF-8 or NUL topic name is a protocol violation: closed, never acknowledged.
     const badTopic = badMqttString(topic);
     if (badTopic !== undefined) {
       deps.logger.info({ clientId: client.id }, `PUBLISH topic ${badTopic}; connection closed`);
@@ -63,7 +63,7 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
     const levels = topicLevels(topic);
     const tooDeep = levels > deps.maxTopicLevels;
     const checked = checkPublish(principal, topic, deps.registry);
-    // B26: too deep but under the principal's own prefix → BAD_TOPIC, acknowledged and dead-lettered like B6;
+    // B41: too deep but under the principal's own prefix → BAD_TOPIC, acknowledged and dead-lettered like B6;
     // elsewhere the B4 refusal stands.
     const verdict: ReturnType<typeof checkPublish> = tooDeep && checked.ok ? { ok: false, reason: 'BAD_TOPIC', message: `${levels} topic levels exceed mqtt.maxTopicLevels ${deps.maxTopicLevels}`, sensorId: checked.parsed.sensorId } : tooDeep && !checked.ok && checked.reason !== 'NOT_AUTHORIZED' ? { ...checked, message: `${checked.message} (${levels} topic levels exceed mqtt.maxTopicLevels ${deps.maxTopicLevels})` } : checked;
     if (!verdict.ok && verdict.reason === 'NOT_AUTHORIZED') {

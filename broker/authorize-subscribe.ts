@@ -14,10 +14,10 @@ type AuthorizeSubscribe = (client: Client, sub: Subscription, cb: (err: Error | 
  */
 export function createAuthorizeSubscribe(registry: Registry, sessions: Sessions, logger: Logger, publicMaySubscribe: (filter: string) => boolean = () => false, maxTopicLevels = 100): AuthorizeSubscribe {
   return function authorizeSubscribe(client, sub, cb) {
-    // B18: an ill-formed UTF-8 / NUL filter is a protocol violation (§1.5.3): the connection is closed.
+    // B33: an ill-formed UTF-8 / NUL filter is a protocol violation (§1.5.3): the connection is closed.
     const bad = badMqttString(sub.topic);
     if (bad !== undefined) return cb(new Error(`subscription filter ${bad}`));
-    // B26: a filter deeper than mqtt.maxTopicLevels gets 0x80 like any refused filter; the others in the packet stand.
+    // B41: a filter deeper than mqtt.maxTopicLevels gets 0x80 like any refused filter; the others in the packet stand.
     if (topicLevels(sub.topic) > maxTopicLevels) {
       logger.info({ clientId: client.id, filter: sub.topic }, 'subscription refused: too many topic levels');
       return cb(null, null);

@@ -4,7 +4,7 @@ import type { Principal } from './contract.ts';
 import type { Sessions } from './session.ts';
 
 /**
- * Connection bookkeeping (B15, B16): which client holds which client id, and the one
+ * Connection bookkeeping (B30, B31): which client holds which client id, and the one
  * up/down report per session that issue 9's offline alert relies on.
  *
  * aedes 1.2 keeps `broker.clients[id]` from hooks that run across asynchronous steps,
@@ -37,13 +37,13 @@ export function createConnectionBook(aedes: Aedes, sessions: Sessions, report: (
     deleteClient(clientId: string): void;
   };
 
-  // B15: never register a client whose connection already closed (it would hold the id for ever).
+  // B30: never register a client whose connection already closed (it would hold the id for ever).
   const finishRegister = internal._finishRegisterClient.bind(aedes);
   internal._finishRegisterClient = (client: Client) => {
     if (client.closed) return;
     finishRegister(client);
   };
-  // B15: a closing client removes only its own entry; aedes' check is "an entry with my id exists".
+  // B30: a closing client removes only its own entry; aedes' check is "an entry with my id exists".
   const unregister = internal.unregisterClient.bind(aedes);
   internal.unregisterClient = (client: Client) => {
     if (internal.clients[client.id] !== client) return;
@@ -58,7 +58,7 @@ export function createConnectionBook(aedes: Aedes, sessions: Sessions, report: (
     if (principal) report(principal, client.id, false);
   };
 
-  // B16: "up" when CONNACK 0 has been written (the client may act on it at once).
+  // B31: "up" when CONNACK 0 has been written (the client may act on it at once).
   aedes.on('connackSent', (packet, client) => {
     if (packet.returnCode !== 0) return;
     const state = states.get(client);

@@ -10,7 +10,7 @@ import type { GuardViolation, PacketSizeGuard } from './packet-size-guard.ts';
  */
 export class GuardedSocket extends Duplex {
   /**
-   * `socket`: a TCP or TLS socket, or a WebSocket stream (B22) whose MQTT packets may
+   * `socket`: a TCP or TLS socket, or a WebSocket stream (B37) whose MQTT packets may
    * span WebSocket messages and need the same guard.
    */
   constructor(

@@ -21,29 +21,29 @@
  *     subscribe to alerts/… and publish nothing
  * B13 the optional public WebSocket listener admits anonymous readers, who may subscribe only to the
  *     filters the exporter allows (public/…) and publish nothing; a CONNECT with any credentials is refused
- *     there with code 5 (devices use the device listeners, B22)
- * B15 connection bookkeeping: a client id is held only by a live connection (CONNECT+FIN, quick disconnects
+ *     there with code 5 (devices use the device listeners, B37)
+ * B30 connection bookkeeping: a client id is held only by a live connection (CONNECT+FIN, quick disconnects
  *     and takeovers leave nothing behind); another registered principal's own id is refused with code 2
- * B16 every session that got CONNACK 0 is reported up exactly once and down exactly once, a takeover's
+ * B31 every session that got CONNACK 0 is reported up exactly once and down exactly once, a takeover's
  *     old session down before the new one up (broker/connections.ts)
- * B17 a Will with QoS 3, an empty or wildcard topic, or a bad UTF-8 topic closes the connection without CONNACK
- * B18 ill-formed UTF-8 or U+0000 in a PUBLISH topic, a SUBSCRIBE filter or the client id closes the connection
- * B19 keep-alive: any value is accepted (never the reserved CONNACK 6); 0 or above mqtt.keepaliveLimitSeconds
+ * B32 a Will with QoS 3, an empty or wildcard topic, or a bad UTF-8 topic closes the connection without CONNACK
+ * B33 ill-formed UTF-8 or U+0000 in a PUBLISH topic, a SUBSCRIBE filter or the client id closes the connection
+ * B34 keep-alive: any value is accepted (never the reserved CONNACK 6); 0 or above mqtt.keepaliveLimitSeconds
  *     is served as the limit, a silent connection is closed after 1.5 × that
- * B20 failed logins back off per identity and per address (bounded tables, counted, logged); a known-good
+ * B35 failed logins back off per identity and per address (bounded tables, counted, logged); a known-good
  *     secret still passes (broker/login-throttle.ts)
- * B21 scrypt runs through a gate of mqtt.hashConcurrency (default 1) with a bounded queue, verified secrets
+ * B36 scrypt runs through a gate of mqtt.hashConcurrency (default 1) with a bounded queue, verified secrets
  *     are cached, so a login storm cannot take the thread pool the journal's fsync needs
- * B22 listeners: plain TCP (loopback-only or off when TLS is on), MQTT over TLS 1.2+ (8883), device
+ * B37 listeners: plain TCP (loopback-only or off when TLS is on), MQTT over TLS 1.2+ (8883), device
  *     WebSocket (WSS with TLS) — all with the same authentication and ACLs; certificates reload on SIGHUP
- * B23 mutual TLS: a client certificate that verifies against mqtt tls.clientCaFile and is not in tls.crlFile
+ * B38 mutual TLS: a client certificate that verifies against mqtt tls.clientCaFile and is not in tls.crlFile
  *     names its principal by SAN (DNS/URI) or CN; a username, if sent, must match; the CRL reloads on SIGHUP
- * B24 violations by peers that never authenticated are counted; dead letters from them are sampled
+ * B39 violations by peers that never authenticated are counted; dead letters from them are sampled
  *     (token bucket), never one row per connection
- * B25 deliveries never exceed the QoS granted to the matching subscription (retained ones included)
- * B26 a PUBLISH deeper than mqtt.maxTopicLevels under the principal's own prefix is acknowledged and
+ * B40 deliveries never exceed the QoS granted to the matching subscription (retained ones included)
+ * B41 a PUBLISH deeper than mqtt.maxTopicLevels under the principal's own prefix is acknowledged and
  *     dead-lettered BAD_TOPIC; a deeper SUBSCRIBE filter gets 0x80, the other filters stand
- * B27 unacknowledged QoS 1 deliveries re-sent after a reconnect carry DUP = 1 (§4.4)
+ * B42 unacknowledged QoS 1 deliveries re-sent after a reconnect carry DUP = 1 (§4.4)
  */
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -85,14 +85,14 @@ export interface CivicBroker {
   stop(): Promise<void>;
   /** Pipeline-internal publish (alerts/…, T3 rejection notices); bypasses the ACL. */
   publish(topic: string, payload: Buffer | string, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
-  /** B22/B23: re-reads the TLS certificate, key, client CA and CRL files (SIGHUP). A bad file keeps the old ones. */
+  /** B37/B38: re-reads the TLS certificate, key, client CA and CRL files (SIGHUP). A bad file keeps the old ones. */
   reloadTls(): void;
   readonly connectedClients: number;
-  /** Live connections that got CONNACK 0 (B15); equals connectedClients unless bookkeeping drifted. */
+  /** Live connections that got CONNACK 0 (B30); equals connectedClients unless bookkeeping drifted. */
   readonly liveConnections: number;
 }
 
-/** aedes' own ceiling (its bundled trie throws beyond it); our limit is applied in the hooks (B26). */
+/** aedes' own ceiling (its bundled trie throws beyond it); our limit is applied in the hooks (B41). */
 const AEDES_MAX_TOPIC_LEVELS = 100;
 
 export function createBroker(opts: BrokerOptions): CivicBroker {
@@ -109,7 +109,7 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
   const addresses = new WeakMap<object, string>();
   const metrics = createBrokerMetrics(opts.metrics, () => aedes?.connectedClients ?? 0);
   const credentials = new CredentialChecker({ ...DEFAULT_CHECKER, ...opts.loginThrottle });
-  // B24: dead letters from peers that never authenticated are sampled.
+  // B39: dead letters from peers that never authenticated are sampled.
   const unauthRate = opts.unauthenticatedDeadLettersPerSecond ?? 1;
   const unauthBucket = new TokenBucket(unauthRate, Math.max(1, unauthRate), performance.now());
 
@@ -138,7 +138,7 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
       }
       const principal = client ? sessions.get(client)?.principal : undefined;
       if (!principal) {
-        // B24: nobody to attribute it to; count every one, dead-letter a sample.
+        // B39: nobody to attribute it to; count every one, dead-letter a sample.
         if (!unauthBucket.take(performance.now())) return void metrics.unauthenticated.inc({ outcome: 'dropped' });
         metrics.unauthenticated.inc({ outcome: 'sampled' });
       }
@@ -159,7 +159,7 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
     bookkeeping.adopt(guarded, client);
   }
 
-  /** B23: the first certificate name that is a registered principal (else the first name, to be refused by name). */
+  /** B38: the first certificate name that is a registered principal (else the first name, to be refused by name). */
   const certificateIdentity = (client: Client): string | undefined => {
     const names = certNames.get(client.conn);
     if (!names || names.length === 0) return undefined;
@@ -189,7 +189,7 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
         maxTopicLevels: AEDES_MAX_TOPIC_LEVELS,
         drainTimeout: limits.drainTimeoutMs,
         connectTimeout: limits.connectTimeoutMs,
-        // B19: the limit is applied in preConnect; aedes' own check answers with the reserved code 6.
+        // B34: the limit is applied in preConnect; aedes' own check answers with the reserved code 6.
         keepaliveLimit: 0,
       });
       aedes = broker;
@@ -201,7 +201,7 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
           log.error({ err }, 'onConnection handler threw');
         }
       });
-      // B27 (§4.4): what the session store re-sends on reconnect was sent before (it has a packet id): DUP = 1.
+      // B42 (§4.4): what the session store re-sends on reconnect was sent before (it has a packet id): DUP = 1.
       const persistence = (broker as unknown as { persistence: unknown }).persistence as { outgoingStream(c: Client): NodeJS.ReadableStream };
       const outgoingStream = persistence.outgoingStream.bind(persistence);
       persistence.outgoingStream = (c: Client) =>

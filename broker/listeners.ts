@@ -6,20 +6,20 @@ import { createServer as createTlsServer, type SecureContextOptions, type TLSSoc
 import { WebSocketServer, createWebSocketStream } from 'ws';
 
 /**
- * The broker's listeners (B12, B22): plain TCP, TLS, and MQTT over WebSocket (WS or WSS).
+ * The broker's listeners (B12, B37): plain TCP, TLS, and MQTT over WebSocket (WS or WSS).
  * Each hands every accepted connection to `accept` as a Duplex plus what the broker
  * needs to know about it; the broker does the rest (guard, aedes, bookkeeping).
  */
 export interface Accepted {
   readonly stream: Duplex;
   readonly remoteAddress: string | undefined;
-  /** The TLS socket under it, when the connection is TLS (for mTLS identity, B23). */
+  /** The TLS socket under it, when the connection is TLS (for mTLS identity, B38). */
   readonly tls?: TLSSocket;
 }
 
 export interface Listener {
   readonly port: number;
-  /** Re-applies TLS material (SIGHUP, B22/B23); no-op for plain listeners. */
+  /** Re-applies TLS material (SIGHUP, B37/B38); no-op for plain listeners. */
   setSecureContext(opts: SecureContextOptions): void;
   /** Stops accepting and destroys what this listener still holds. */
   close(): Promise<void>;
@@ -45,7 +45,7 @@ export async function listenTcp(host: string, port: number, accept: (a: Accepted
   return { port: bound, setSecureContext: () => undefined, close: () => closeServer(server) };
 }
 
-/** MQTT over TLS 1.2+ (B22). */
+/** MQTT over TLS 1.2+ (B37). */
 export async function listenTls(host: string, port: number, tls: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean }, accept: (a: Accepted) => void): Promise<Listener> {
   const server = createTlsServer({ ...tls, noDelay: true } as Parameters<typeof createTlsServer>[0], (socket: TLSSocket) => {
     socket.setNoDelay(true);

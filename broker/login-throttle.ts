@@ -2,16 +2,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { verifySecret } from '../registry/index.ts';
 
 /**
- * Failed-login defence (B20, B21).
+ * Failed-login defence (B35, B36).
  *
- * B20 per-identity and per-address backoff: after `freeFailures` wrong secrets, each
+ * B35 per-identity and per-address backoff: after `freeFailures` wrong secrets, each
  * further failure locks the key for base × 2^(extra failures) ms, capped at maxLockMs.
  * While locked, a CONNECT whose secret is not already known-good is refused with
  * code 4 without hashing anything (so a storm costs a map lookup, not an scrypt).
  * Memory is bounded: each table holds at most maxEntries keys (oldest evicted, O(1)),
  * and an entry is forgotten forgetMs after its last failure.
  *
- * B21 hashing cannot starve the journal: scrypt runs on libuv's thread pool, which also
+ * B36 hashing cannot starve the journal: scrypt runs on libuv's thread pool, which also
  * runs the journal's fsync. Verified secrets are cached (SHA-256 digests, never the
  * plaintext, keyed by principal and stored hash so a rotation invalidates them), so a
  * known device reconnects without hashing; every other check goes through a gate of
@@ -34,7 +34,7 @@ interface Entry {
   last: number;
 }
 
-/** One bounded table of failure counts (B20). */
+/** One bounded table of failure counts (B35). */
 export class FailureTable {
   private readonly entries = new Map<string, Entry>();
   constructor(private readonly o: ThrottleOptions) {}
@@ -103,7 +103,7 @@ export class CredentialChecker {
     this.byAddress = new FailureTable(o);
   }
 
-  /** Hashes waiting for the gate (B21). */
+  /** Hashes waiting for the gate (B36). */
   get queued(): number {
     return this.queue.length;
   }
@@ -113,7 +113,7 @@ export class CredentialChecker {
     const digest = digestOf(secret);
     const cached = this.known.get(key);
     // A secret verified before passes at once, even during a lock: a storm against a device's
-    // id must not lock the device itself out (B20).
+    // id must not lock the device itself out (B35).
     if (cached && timingSafeEqual(cached, digest)) {
       this.byIdentity.clear(identity);
       return { ok: true };
@@ -143,7 +143,7 @@ export class CredentialChecker {
     return { ok: false, why: 'wrong-secret', lockMs };
   }
 
-  /** A CONNECT for an identity that does not exist counts against its address (B20). */
+  /** A CONNECT for an identity that does not exist counts against its address (B35). */
   failUnknown(address: string, now: number = Date.now()): number {
     return this.byAddress.fail(address, now);
   }

@@ -6,9 +6,9 @@ export interface BrokerMetrics {
   readonly rejected: Counter<'reason'>;
   readonly inbound: Counter;
   readonly throttled: Counter;
-  /** B20: failed MQTT logins by cause (wrong-secret, locked, busy, unknown-user). */
+  /** B35: failed MQTT logins by cause (wrong-secret, locked, busy, unknown-user). */
   readonly loginFailures: Counter<'why'>;
-  /** B24: violations by peers that never authenticated, and how many of them were dead-lettered (sampled). */
+  /** B39: violations by peers that never authenticated, and how many of them were dead-lettered (sampled). */
   readonly unauthenticated: Counter<'outcome'>;
 }
 

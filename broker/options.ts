@@ -36,14 +36,14 @@ export interface PublicWebSocketOptions {
   maySubscribe: (filter: string) => boolean;
 }
 
-/** MQTT over TLS (B22) and, with a client CA, mutual TLS device identity (B23). */
+/** MQTT over TLS (B37) and, with a client CA, mutual TLS device identity (B38). */
 export interface BrokerTlsOptions extends TlsFiles {
   host: string;
   /** 0 = any free port; 8883 in the configuration's default. */
   port: number;
 }
 
-/** The authenticated device WebSocket listener (B22): same auth and ACLs as TCP; WSS when `tls` is set. */
+/** The authenticated device WebSocket listener (B37): same auth and ACLs as TCP; WSS when `tls` is set. */
 export interface DeviceWebSocketOptions {
   host: string;
   port: number;
@@ -56,9 +56,9 @@ export interface BrokerOptions {
   port: number;
   tls?: BrokerTlsOptions;
   deviceWebSocket?: DeviceWebSocketOptions;
-  /** Failed-login throttle and hashing gate (B20, B21); defaults in login-throttle.ts. */
+  /** Failed-login throttle and hashing gate (B35, B36); defaults in login-throttle.ts. */
   loginThrottle?: Partial<CredentialCheckerOptions>;
-  /** Dead letters from unauthenticated peers: at most this many per second (burst the same, B24). Default 1. */
+  /** Dead letters from unauthenticated peers: at most this many per second (burst the same, B39). Default 1. */
   unauthenticatedDeadLettersPerSecond?: number;
   registry: Registry;
   limits: BrokerLimits;

@@ -1,10 +1,10 @@
 /**
- * MQTT 3.1.1 well-formedness checks that aedes 1.2 / mqtt-packet leave out (B17–B19).
+ * MQTT 3.1.1 well-formedness checks that aedes 1.2 / mqtt-packet leave out (B32–B34).
  * Pure functions; the hooks decide what the client gets back.
  */
 
 /**
- * B18 (§1.5.3): UTF-8 strings must be well-formed and must not contain U+0000.
+ * B33 (§1.5.3): UTF-8 strings must be well-formed and must not contain U+0000.
  * mqtt-packet decodes topics with Buffer#toString, which turns every ill-formed
  * sequence (byte 0xFF, an encoded lone surrogate, an overlong form) into U+FFFD, so a
  * U+FFFD in a decoded string means the wire bytes were not valid UTF-8. (A client could
@@ -39,7 +39,7 @@ export interface WillLike {
 }
 
 /**
- * B17 (§3.1.2.6, §3.1.2-14): a Will's QoS is 0, 1 or 2, its topic a valid topic name
+ * B32 (§3.1.2.6, §3.1.2-14): a Will's QoS is 0, 1 or 2, its topic a valid topic name
  * (no wildcards, §4.7.1; well-formed UTF-8, §1.5.3). A malformed Will is a protocol
  * violation: the connection is closed without CONNACK (§3.1.4-1).
  */
@@ -53,7 +53,7 @@ export function badWill(will: WillLike): string | undefined {
 }
 
 /**
- * B19 keep-alive policy: MQTT 3.1.1 has no CONNACK code for "keep-alive not acceptable"
+ * B34 keep-alive policy: MQTT 3.1.1 has no CONNACK code for "keep-alive not acceptable"
  * (code 6 is reserved, §3.2.2.3). Every keep-alive is accepted; the broker's idle timer
  * uses min(requested, limit) and, for 0 ("no keep-alive", §3.1.2.10) too, the limit, so a
  * silent connection is still dropped after 1.5 × limit seconds. limit 0 = no broker limit.

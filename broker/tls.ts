@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 
 /**
- * TLS material from files (B22, B23), re-read on `reload()` (SIGHUP) so a renewed
+ * TLS material from files (B37, B38), re-read on `reload()` (SIGHUP) so a renewed
  * certificate or a new CRL takes effect without a restart. TLS 1.2 is the floor.
  */
 export interface TlsFiles {
   certFile: string;
   keyFile: string;
-  /** CA that issues device client certificates; set = mutual TLS is offered (B23). */
+  /** CA that issues device client certificates; set = mutual TLS is offered (B38). */
   clientCaFile?: string;
-  /** Certificate revocation list of that CA (PEM), re-read on reload (B23). */
+  /** Certificate revocation list of that CA (PEM), re-read on reload (B38). */
   crlFile?: string;
 }
 
@@ -21,7 +21,7 @@ export function readTlsOptions(files: TlsFiles): SecureContextOptions & { reques
     minVersion: 'TLSv1.2',
     ...(files.clientCaFile ? { ca: readFileSync(files.clientCaFile) } : {}),
     ...(files.crlFile ? { crl: readFileSync(files.crlFile) } : {}),
-    // B23: a certificate is asked for but not required, so password devices keep working over TLS;
+    // B38: a certificate is asked for but not required, so password devices keep working over TLS;
     // only a certificate that verifies against the CA (and is not in the CRL) names a principal.
     requestCert: files.clientCaFile !== undefined,
     rejectUnauthorized: false,
@@ -29,7 +29,7 @@ export function readTlsOptions(files: TlsFiles): SecureContextOptions & { reques
 }
 
 /**
- * B23: the names a verified client certificate carries, in the order tried: the DNS and
+ * B38: the names a verified client certificate carries, in the order tried: the DNS and
  * URI subject alternative names, then the subject CN. Unverified (wrong CA, revoked,
  * expired) or absent certificates name nothing.
  */

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 
 /**
  * `civicstream certs dev` (issue 12): a local CA, a server certificate for localhost and
- * client certificates for device principals, for trying TLS and mutual TLS (B22, B23).
+ * client certificates for device principals, for trying TLS and mutual TLS (B37, B38).
  * Uses the openssl command line (Debian's openssl). Development only: the CA key sits
  * next to the certificates, unencrypted.
  */

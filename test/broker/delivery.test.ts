@@ -119,7 +119,7 @@ describe('broker delivery guarantees and limits (B7–B9)', () => {
     assert.deepEqual([h.rejected.at(-1)?.reason, h.rejected.at(-1)?.payloadBytes], ['OVERSIZED', 268_435_460]);
   });
 
-  it('B26: maxTopicLevels: a deeper own topic is acknowledged and dead-lettered, never reaching ingest; a deeper filter gets 0x80', async () => {
+  it('B41: maxTopicLevels: a deeper own topic is acknowledged and dead-lettered, never reaching ingest; a deeper filter gets 0x80', async () => {
     const h = await start({ limits: { maxTopicLevels: 8 } });
     const c = await connect(h, 'aq-1');
     await c.publishAsync(`${TOPIC}/a/b/c/d/e`, '{}', { qos: 1 });

@@ -23,7 +23,7 @@ function gc(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-/** up/down reports per client id must pair exactly (B16). */
+/** up/down reports per client id must pair exactly (B31). */
 function assertBalanced(h: Harness): void {
   const open = new Map<string, number>();
   for (const c of h.connections) {
@@ -42,7 +42,7 @@ describe('broker hardening (issue 12)', () => {
   });
   after(() => h.stop());
 
-  it('B15: CONNECT + FIN and instant disconnects leave no client id stuck; another principal then gets the id', async () => {
+  it('B30: CONNECT + FIN and instant disconnects leave no client id stuck; another principal then gets the id', async () => {
     for (let i = 0; i < 40; i++) {
       const c = await RawClient.open(h.port);
       if (i % 2 === 0) c.socket.end(connectPacket(aq1('squat-1'))); // CONNECT then FIN
@@ -62,7 +62,7 @@ describe('broker hardening (issue 12)', () => {
     assertBalanced(h);
   });
 
-  it("B15: another registered principal's own id is refused with code 2, its owner gets in", async () => {
+  it("B30: another registered principal's own id is refused with code 2, its owner gets in", async () => {
     const squat = await rawConnect(h.port, aq1('aq-2'));
     assert.equal(squat.code, 2);
     await squat.client.closed;
@@ -72,7 +72,7 @@ describe('broker hardening (issue 12)', () => {
     await until(() => h.broker.liveConnections === 0, 'aq-2 gone');
   });
 
-  it('B16: a takeover by the same principal closes the old session and reports down before the new up', async () => {
+  it('B31: a takeover by the same principal closes the old session and reports down before the new up', async () => {
     const from = h.connections.length;
     const first = await rawConnect(h.port, aq1('take-1'));
     assert.equal(first.code, 0);
@@ -87,7 +87,7 @@ describe('broker hardening (issue 12)', () => {
     assert.deepEqual(take().map((c) => [c.clientId, c.connected]), [['take-1', true], ['take-1', false], ['take-1', true], ['take-1', false]]);
   });
 
-  it('B15/B16: a 2,000 connect/disconnect storm leaves no stuck id, balanced reports, heap back to baseline; a sensor then publishes', async () => {
+  it('B30/B31: a 2,000 connect/disconnect storm leaves no stuck id, balanced reports, heap back to baseline; a sensor then publishes', async () => {
     gc();
     const baseline = process.memoryUsage().heapUsed;
     const from = h.connections.length;
@@ -139,7 +139,7 @@ describe('broker hardening (issue 12)', () => {
     legit.client.destroy();
   });
 
-  it('B19: keep-alive 0 and keep-alive above the limit get CONNACK 0 (never the reserved 6)', async () => {
+  it('B34: keep-alive 0 and keep-alive above the limit get CONNACK 0 (never the reserved 6)', async () => {
     for (const keepalive of [0, 121, 65_535]) {
       const { client, code } = await rawConnect(h.port, aq1(`ka-${keepalive}`, { keepalive }));
       assert.equal(code, 0, `keep-alive ${keepalive}`);
@@ -147,7 +147,7 @@ describe('broker hardening (issue 12)', () => {
     }
   });
 
-  it('B19: a silent keep-alive-0 connection is still closed after 1.5 × mqtt.keepaliveLimitSeconds', async () => {
+  it('B34: a silent keep-alive-0 connection is still closed after 1.5 × mqtt.keepaliveLimitSeconds', async () => {
     const short = await startBroker({ limits: { keepaliveLimitSeconds: 1 } });
     try {
       const { client, code } = await rawConnect(short.port, aq1('ka-silent', { keepalive: 0 }));
@@ -161,7 +161,7 @@ describe('broker hardening (issue 12)', () => {
     }
   });
 
-  it('B17: a Will with QoS 3 and retain is closed without CONNACK, and the topic stays usable', async () => {
+  it('B32: a Will with QoS 3 and retain is closed without CONNACK, and the topic stays usable', async () => {
     const { client, code } = await rawConnect(h.port, aq1('bad-will', { will: { topic: STATUS, payload: '{"online":false}', qos: 3, retain: true } }));
     assert.equal(code, undefined, 'no CONNACK');
     await client.closed;
@@ -178,7 +178,7 @@ describe('broker hardening (issue 12)', () => {
     sub.client.destroy();
   });
 
-  it('B25: a retained QoS 1 message reaches a QoS 0 subscription at QoS 0', async () => {
+  it('B40: a retained QoS 1 message reaches a QoS 0 subscription at QoS 0', async () => {
     await h.broker.publish(STATUS, '{"online":true}', { qos: 1, retain: true });
     const { client } = await rawConnect(h.port, aq1('retained-q0'));
     client.send(subscribePacket(1, [['sensors/air-quality/aq-1/#', 0]]));
@@ -196,7 +196,7 @@ describe('broker hardening (issue 12)', () => {
     await h.broker.publish(STATUS, '', { qos: 0, retain: true }); // clear it
   });
 
-  it('B27: an unacknowledged QoS 1 delivery re-sent after reconnect has DUP = 1 and the same packet id', async () => {
+  it('B42: an unacknowledged QoS 1 delivery re-sent after reconnect has DUP = 1 and the same packet id', async () => {
     const a = await rawConnect(h.port, aq1('dup-1', { clean: false }));
     a.client.send(subscribePacket(1, [['sensors/air-quality/aq-1/+', 1]]));
     await a.client.next('suback');
@@ -218,7 +218,7 @@ describe('broker hardening (issue 12)', () => {
     c.client.destroy();
   });
 
-  it('B18: a QoS 1 PUBLISH whose topic has byte 0xFF, an encoded lone surrogate or NUL is closed, never acknowledged', async () => {
+  it('B33: a QoS 1 PUBLISH whose topic has byte 0xFF, an encoded lone surrogate or NUL is closed, never acknowledged', async () => {
     const before = h.inbound.length;
     const bad = [
       Buffer.concat([Buffer.from('sensors/air-quality/aq-1/'), Buffer.from([0xff])]),
@@ -239,7 +239,7 @@ describe('broker hardening (issue 12)', () => {
     assert.equal(h.inbound.length, before);
   });
 
-  it('B26: a QoS 1 PUBLISH of 9 or more levels under the own prefix is acknowledged and dead-lettered BAD_TOPIC', async () => {
+  it('B41: a QoS 1 PUBLISH of 9 or more levels under the own prefix is acknowledged and dead-lettered BAD_TOPIC', async () => {
     const { client } = await rawConnect(h.port, aq1('deep'));
     for (const [id, extra] of [[11, '/a/b/c/d/e'], [12, '/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z']] as const) {
       const before = h.rejected.length;
@@ -255,7 +255,7 @@ describe('broker hardening (issue 12)', () => {
     client.destroy();
   });
 
-  it('B26: a SUBSCRIBE with one 9-level filter gets 0x80 for it, the valid filters in the packet are granted', async () => {
+  it('B41: a SUBSCRIBE with one 9-level filter gets 0x80 for it, the valid filters in the packet are granted', async () => {
     const { client } = await rawConnect(h.port, aq1('deep-sub'));
     client.send(subscribePacket(5, [[STATUS, 1], ['sensors/air-quality/aq-1/a/b/c/d/e/f/#', 0], [TOPIC, 0]]));
     assert.deepEqual(await client.next('suback'), { type: 'suback', id: 5, codes: [1, 0x80, 0] });
@@ -265,7 +265,7 @@ describe('broker hardening (issue 12)', () => {
     client.destroy();
   });
 
-  it('B24: oversized headers from 300 unauthenticated peers are counted, and only a sample is dead-lettered', async () => {
+  it('B39: oversized headers from 300 unauthenticated peers are counted, and only a sample is dead-lettered', async () => {
     const before = h.rejected.length;
     const conns = await Promise.all(Array.from({ length: 300 }, () => RawClient.open(h.port)));
     const t0 = Date.now();

@@ -19,7 +19,7 @@ describe('broker lifecycle', () => {
     }
   });
 
-  it('B19: keepaliveLimit: a client asking for a longer keep-alive (or 0) is accepted and served the limit', async () => {
+  it('B34: keepaliveLimit: a client asking for a longer keep-alive (or 0) is accepted and served the limit', async () => {
     const h = await startBroker({ limits: { keepaliveLimitSeconds: 30 } });
     try {
       const longer = await connect(h, 'aq-1', { keepalive: 60 });

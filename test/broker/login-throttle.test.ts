@@ -6,8 +6,8 @@ import { hashSecret } from '../../registry/index.ts';
 import { metricValue, SECRETS, startBroker } from './fixture.ts';
 import { rawConnect } from './raw.ts';
 
-describe('failed-login defence (B20, B21)', () => {
-  it('B20: a failure table never holds more than maxEntries keys, whatever the sequence', () => {
+describe('failed-login defence (B35, B36)', () => {
+  it('B35: a failure table never holds more than maxEntries keys, whatever the sequence', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 5_000 })), { maxLength: 400 }), fc.integer({ min: 1, max: 50 }), (ops, max) => {
         const t = new FailureTable({ ...DEFAULT_CHECKER, maxEntries: max });
@@ -21,7 +21,7 @@ describe('failed-login defence (B20, B21)', () => {
     );
   });
 
-  it('B20: backoff starts after freeFailures, doubles, is capped, and is forgotten after forgetMs', () => {
+  it('B35: backoff starts after freeFailures, doubles, is capped, and is forgotten after forgetMs', () => {
     const o = { ...DEFAULT_CHECKER, freeFailures: 3, baseLockMs: 1_000, maxLockMs: 8_000, forgetMs: 60_000 };
     const t = new FailureTable(o);
     assert.deepEqual([1, 2].map(() => t.fail('a', 0)), [0, 0]);
@@ -36,7 +36,7 @@ describe('failed-login defence (B20, B21)', () => {
     assert.equal(t.fail('a', 70_000), 0, 'counting starts again');
   });
 
-  it('B20/B21: while locked no hash runs, and a known-good secret still passes', async () => {
+  it('B35/B36: while locked no hash runs, and a known-good secret still passes', async () => {
     const stored = await hashSecret('right');
     const c = new CredentialChecker({ ...DEFAULT_CHECKER, freeFailures: 2, hashConcurrency: 1, maxHashQueue: 100 });
     assert.deepEqual(await c.check('s', '10.0.0.1', 'right', stored), { ok: true });
@@ -49,14 +49,14 @@ describe('failed-login defence (B20, B21)', () => {
     assert.deepEqual(await c.check('s', '10.0.0.3', 'right', stored), { ok: true }, 'the device itself is not locked out');
   });
 
-  it('B21: with hashConcurrency 1 and maxHashQueue 2, three of six concurrent checks hash and three are refused as busy', async () => {
+  it('B36: with hashConcurrency 1 and maxHashQueue 2, three of six concurrent checks hash and three are refused as busy', async () => {
     const stored = await hashSecret('right');
     const c = new CredentialChecker({ ...DEFAULT_CHECKER, hashConcurrency: 1, maxHashQueue: 2, freeFailures: 1_000 });
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => c.check(`id${i}`, `a${i}`, 'x', stored)));
     assert.deepEqual(results.map((r) => (r.ok ? 'ok' : r.why)).sort(), ['busy', 'busy', 'busy', 'wrong-secret', 'wrong-secret', 'wrong-secret']);
   });
 
-  it('B20: over MQTT, repeated wrong secrets lock the identity (code 4 without hashing, counted), the device with its known secret still connects', async () => {
+  it('B35: over MQTT, repeated wrong secrets lock the identity (code 4 without hashing, counted), the device with its known secret still connects', async () => {
     const h = await startBroker({ extra: { loginThrottle: { freeFailures: 3, baseLockMs: 60_000 } } });
     try {
       const ok = await rawConnect(h.port, { clientId: 'aq-1-a', username: 'aq-1', password: SECRETS['aq-1'] });
@@ -68,7 +68,7 @@ describe('failed-login defence (B20, B21)', () => {
         r.client.destroy();
       }
       assert.ok(((await metricValue(h.metrics, 'civic_mqtt_login_failures_total', { why: 'locked' })) ?? 0) >= 4);
-      // B20 per address: the storm came from 127.0.0.1, so another identity from there is locked too …
+      // B35 per address: the storm came from 127.0.0.1, so another identity from there is locked too …
       const other = await rawConnect(h.port, { clientId: 'aq-2-a', username: 'aq-2', password: 'guess' });
       assert.equal(other.code, 4);
       other.client.destroy();

@@ -19,7 +19,7 @@ function run(bin: 'mosquitto_pub' | 'mosquitto_sub', args: string[], timeout = 1
   });
 }
 
-describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
+describe('TLS, mutual TLS and the WebSocket listeners (B13, B37, B38)', () => {
   let h: Harness;
   let dir: string;
   let certs: DevCerts;
@@ -42,7 +42,7 @@ describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
   const tls = () => ['-h', 'localhost', '-p', String(h.ports.tlsPort), '-V', 'mqttv311', '--cafile', certs.caCert];
   const pub = (topic = 'sensors/air-quality/aq-1/telemetry') => ['-q', '1', '-t', topic, '-m', '{"pm25":4}'];
 
-  it('B22: mosquitto_pub publishes QoS 1 over TLS with --cafile and a password', async () => {
+  it('B37: mosquitto_pub publishes QoS 1 over TLS with --cafile and a password', async () => {
     const before = h.inbound.length;
     const r = await run('mosquitto_pub', [...tls(), ...pub(), '-i', 'aq-1-tls', '-u', 'aq-1', '-P', SECRETS['aq-1']]);
     assert.equal(r.code, 0, r.stderr);
@@ -50,7 +50,7 @@ describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
     assert.equal(h.inbound.at(-1)?.clientId, 'aq-1-tls');
   });
 
-  it('B22: over TLS a wrong password is still refused, and TLS 1.1 is refused at the handshake', async () => {
+  it('B37: over TLS a wrong password is still refused, and TLS 1.1 is refused at the handshake', async () => {
     const r = await run('mosquitto_pub', [...tls(), ...pub(), '-i', 'aq-1-tls', '-u', 'aq-1', '-P', 'wrong']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /bad user ?name or password/i);
@@ -59,7 +59,7 @@ describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
     assert.ok(err instanceof Error);
   });
 
-  it('B23: mosquitto_pub with --cert/--key and no password is the sensor its certificate names', async () => {
+  it('B38: mosquitto_pub with --cert/--key and no password is the sensor its certificate names', async () => {
     const before = h.inbound.length;
     const r = await run('mosquitto_pub', [...tls(), ...pub(), '-i', 'aq-1-mtls', '--cert', certs.clients['aq-1']!.cert, '--key', certs.clients['aq-1']!.key]);
     assert.equal(r.code, 0, r.stderr);
@@ -67,7 +67,7 @@ describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
     assert.deepEqual(h.inbound.at(-1)?.principal, { type: 'sensor', id: 'aq-1' });
   });
 
-  it('B23: the certificate is the identity: another sensor topic is refused, a mismatching username too, an unregistered name too', async () => {
+  it('B38: the certificate is the identity: another sensor topic is refused, a mismatching username too, an unregistered name too', async () => {
     const other = await run('mosquitto_pub', [...tls(), ...pub('sensors/air-quality/aq-2/telemetry'), '-i', 'aq-1-mtls-2', '--cert', certs.clients['aq-1']!.cert, '--key', certs.clients['aq-1']!.key]);
     // B4: NOT_AUTHORIZED closes the connection without PUBACK.
     assert.notEqual(other.code, 0);
@@ -79,7 +79,7 @@ describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
     assert.match(stranger.stderr, /not authori[sz]ed/i);
   });
 
-  it('B23: mosquitto_sub with the gateway certificate receives its sensor status', async () => {
+  it('B38: mosquitto_sub with the gateway certificate receives its sensor status', async () => {
     const sub = run('mosquitto_sub', [...tls(), '-i', 'gw-1-mtls', '--cert', certs.clients['gw-1']!.cert, '--key', certs.clients['gw-1']!.key, '-t', 'sensors/parking/pk-1/status', '-C', '1', '-W', '8']);
     // Publish until the subscription is in place (mosquitto_sub has no "subscribed" signal).
     let r: Awaited<typeof sub> | undefined;
@@ -93,7 +93,7 @@ describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
     assert.equal(done.stdout.trim(), '{"online":true}');
   });
 
-  it('B23: a revoked certificate stops working after reloadTls (SIGHUP), without a restart', async () => {
+  it('B38: a revoked certificate stops working after reloadTls (SIGHUP), without a restart', async () => {
     revokeClient(certs, 'aq-1');
     h.broker.reloadTls();
     const r = await run('mosquitto_pub', [...tls(), ...pub(), '-i', 'aq-1-revoked', '--cert', certs.clients['aq-1']!.cert, '--key', certs.clients['aq-1']!.key]);
@@ -104,7 +104,7 @@ describe('TLS, mutual TLS and the WebSocket listeners (B13, B22, B23)', () => {
     assert.equal(pw.code, 0, pw.stderr);
   });
 
-  it('B22: a device publishes QoS 1 through mqtt.js over WSS with the same credentials and ACLs', async () => {
+  it('B37: a device publishes QoS 1 through mqtt.js over WSS with the same credentials and ACLs', async () => {
     const before = h.inbound.length;
     const c = await mqtt.connectAsync(`wss://localhost:${h.ports.deviceWsPort}/mqtt`, { protocolVersion: 4, reconnectPeriod: 0, clientId: 'aq-2-wss', username: 'aq-2', password: SECRETS['aq-2'], ca: readFileSync(certs.caCert) });
     try {

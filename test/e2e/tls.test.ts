@@ -14,7 +14,7 @@ function run(cmd: string, args: string[]): Promise<{ status: number; stderr: str
   });
 }
 
-describe('end to end over TLS: mosquitto_pub (password and client certificate) → pipeline → HTTPS API (B22, B23)', () => {
+describe('end to end over TLS: mosquitto_pub (password and client certificate) → pipeline → HTTPS API (B37, B38)', () => {
   let env: Awaited<ReturnType<typeof startApp>>;
   let dir: string;
   let certs: DevCerts;
