@@ -78,7 +78,10 @@ describe('seeded fuzz of malformed MQTT packets', () => {
     };
     await Promise.all(Array.from({ length: 32 }, worker));
     const seconds = (Date.now() - t0) / 1000;
-    assert.ok(seconds < 60, `took ${seconds.toFixed(1)} s`);
+    // About 30 s alone on the 2-core machine; the bound is loose because npm test runs two files at once
+    // (timing goals belong to the benchmark). The figure is printed for the record.
+    process.stdout.write(`# fuzz: ${CASES} cases in ${seconds.toFixed(1)} s\n`);
+    assert.ok(seconds < 180, `took ${seconds.toFixed(1)} s`);
     const end = Date.now() + 5_000;
     while (h.broker.connectedClients > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     assert.equal(h.broker.connectedClients, 0);
