@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { createBroker, type CivicBroker } from '../broker/index.ts';
+import { apiHttps, brokerTransport } from './broker-transport.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
 import { createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
@@ -25,6 +26,9 @@ export interface AppInfo {
   readonly mqttPort: number;
   /** Public MQTT-over-WebSocket port (anonymous, read-only public/…), when enabled. */
   readonly wsPort?: number;
+  /** Issue 12: MQTT over TLS and device WebSocket ports, when configured. */
+  readonly tlsPort?: number;
+  readonly deviceWsPort?: number;
   readonly httpPort: number;
   readonly url: string;
 }
@@ -106,8 +110,7 @@ export class App {
     // Public read-only topics public/{kind}/{sensorId} for map apps (open data, issue 5).
     const publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
     this.broker = createBroker({
-      host: config.bind,
-      port: config.mqtt.port,
+      ...brokerTransport(config), // issue 12: plain/TLS/device WebSocket listeners, failed-login defence
       registry: this.registry,
       limits: config.mqtt,
       ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) } } : {}),
@@ -145,12 +148,14 @@ export class App {
     const journal = this.journal;
     new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
 
-    const { port: mqttPort, wsPort } = await this.broker.start();
+    const { port: mqttPort, wsPort, tlsPort, deviceWsPort } = await this.broker.start();
     if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => publicMqtt.onReading(r));
     const bulkDir = path.join(config.dataDir, 'open-data');
+    const https = apiHttps(config); // issue 12: HTTPS for the API when tls is configured
     this.api = createApi({
       host: config.bind,
       port: config.http.port,
+      ...(https ? { https } : {}),
       store: this.store,
       registry: this.registry,
       health: () => this.health(),
@@ -204,10 +209,17 @@ export class App {
       logger.info({ credentials: credentialsPath(config.dataDir) }, 'simulators running');
     }
     logger.info({ mqttPort, wsPort, httpPort, url, sensors: this.registry.size }, 'civicstream is running');
-    return { mqttPort, httpPort, url, ...(wsPort !== undefined ? { wsPort } : {}) };
+    return { mqttPort, httpPort, url, ...(wsPort !== undefined ? { wsPort } : {}), ...(tlsPort !== undefined ? { tlsPort } : {}), ...(deviceWsPort !== undefined ? { deviceWsPort } : {}) };
   }
 
   /** Re-reads the rule files (SIGHUP or the admin API) without losing alert state; a bad file keeps the old rules. */
+  /** Issue 12 (B37/B38): SIGHUP re-reads the TLS certificate, key, client CA and CRL for MQTT and HTTPS. */
+  reloadTls(): void {
+    this.broker.reloadTls();
+    const https = apiHttps(this.config);
+    if (https && this.api) (this.api.app.server as unknown as { setSecureContext?: (o: object) => void }).setSecureContext?.(https);
+  }
+
   async reloadRules(source: string): Promise<void> {
     const rules = await this.alerts.reloadRules();
     await this.alerts.service.reloadRules(rules, source);

@@ -28,8 +28,32 @@ export const ConfigSchema = Type.Object(
         gatewayBurst: Type.Integer({ minimum: 1, default: 20_000, description: 'messages a gateway may send in a burst' }),
         publicWsPort: Type.Integer({ minimum: -1, maximum: 65535, default: 9001, description: 'port of the public MQTT-over-WebSocket listener (anonymous read-only public/…); -1 = off' }),
         maxThrottleMs: Type.Integer({ minimum: 0, default: 30_000, description: 'ms; QoS 1 messages over the rate are delayed (backpressure), and a client owing more than this much budget is disconnected instead' }),
+        // Issue 12 (B30–B42): listeners, TLS, failed-login defence.
+        plainTcp: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('loopback'), Type.Literal('off')], { default: 'auto', description: "plain MQTT on mqtt.port: 'on' = on `bind`, 'loopback' = 127.0.0.1 only, 'off'; 'auto' = 'loopback' when tls is configured, else 'on'" }),
+        tlsPort: Port(8883, 'MQTT over TLS port (only when tls is configured)'),
+        deviceWsPort: Type.Integer({ minimum: -1, maximum: 65535, default: -1, description: 'port of the authenticated device MQTT-over-WebSocket listener (WSS when tls is configured), path /mqtt; -1 = off' }),
+        loginFreeFailures: Type.Integer({ minimum: 1, default: 5, description: 'wrong secrets per identity or address before backoff starts' }),
+        loginBaseLockMs: Type.Integer({ minimum: 1, default: 1_000, description: 'ms; first lock after loginFreeFailures, doubling per further failure' }),
+        loginMaxLockMs: Type.Integer({ minimum: 1, default: 300_000, description: 'ms; longest lock' }),
+        loginTableEntries: Type.Integer({ minimum: 100, default: 10_000, description: 'identities (and, separately, addresses) tracked for failed logins; oldest evicted' }),
+        hashConcurrency: Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'scrypt checks at once (of libuv’s 4 threads, which the journal’s fsync also uses)' }),
+        maxHashQueue: Type.Integer({ minimum: 0, default: 256, description: 'CONNECTs waiting for a secret check; beyond it CONNACK 3 (retry later)' }),
+        unauthenticatedDeadLettersPerSecond: Type.Number({ minimum: 0.01, default: 1, description: 'dead letters/s from peers that never authenticated (the rest are only counted)' }),
       },
       { default: {} },
+    ),
+    /** Issue 12: TLS for MQTT (mqtt.tlsPort, device WSS) and HTTPS for the API; reloaded on SIGHUP. */
+    tls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ description: 'server certificate chain (PEM)' }),
+          keyFile: Type.String({ description: 'server private key (PEM)' }),
+          clientCaFile: Type.Optional(Type.String({ description: 'CA (PEM) that issues device client certificates; set = mutual TLS (identity by SAN or CN)' })),
+          crlFile: Type.Optional(Type.String({ description: 'CRL (PEM) of that CA; re-read on SIGHUP' })),
+          https: Type.Boolean({ default: true, description: 'serve the HTTP API over HTTPS with the same certificate' }),
+        },
+        { additionalProperties: false },
+      ),
     ),
     http: Type.Object(
       {
@@ -155,6 +179,13 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   CIVIC_MQTT_PORT: 'mqtt.port',
   CIVIC_HTTP_PORT: 'http.port',
   CIVIC_WS_PORT: 'mqtt.publicWsPort',
+  CIVIC_MQTT_TLS_PORT: 'mqtt.tlsPort',
+  CIVIC_DEVICE_WS_PORT: 'mqtt.deviceWsPort',
+  CIVIC_MQTT_PLAIN: 'mqtt.plainTcp',
+  CIVIC_TLS_CERT: 'tls.certFile',
+  CIVIC_TLS_KEY: 'tls.keyFile',
+  CIVIC_TLS_CLIENT_CA: 'tls.clientCaFile',
+  CIVIC_TLS_CRL: 'tls.crlFile',
   CIVIC_OPEN_DATA: 'openData.enabled',
   CIVIC_CONTACTS: 'alerts.contactsFile',
   CIVIC_SMTP_HOST: 'alerts.smtp.host',

@@ -1,10 +1,12 @@
 import type { AuthenticateError, Client, ConnectPacket } from 'aedes';
 import type { Logger } from 'pino';
-import type { Registry, VerifiedSecretCache } from '../registry/index.ts';
+import type { Registry } from '../registry/index.ts';
 import { isOwnStatusTopic } from './acl.ts';
 import type { Principal } from './contract.ts';
+import type { CredentialChecker } from './login-throttle.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { BrokerLimits } from './options.ts';
+import { badMqttString, badWill, effectiveKeepalive } from './protocol-checks.ts';
 import { newSession, type Sessions } from './session.ts';
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3 (Table 3.1). */
@@ -15,7 +17,12 @@ const NOT_AUTHORIZED = 5;
 
 export interface AuthDeps {
   readonly registry: Registry;
-  readonly secrets: VerifiedSecretCache;
+  /** Secret check with failed-login throttling and a bounded hashing gate (B35, B36). */
+  readonly credentials: CredentialChecker;
+  /** Remote address of the client's connection (for the per-address throttle, B35). */
+  readonly addressOf: (client: Client) => string;
+  /** Principal id a verified TLS client certificate names (CN or SAN, B38), if any. */
+  readonly certificateIdentity?: (client: Client) => string | undefined;
   readonly sessions: Sessions;
   readonly limits: BrokerLimits;
   readonly metrics: BrokerMetrics;
@@ -44,6 +51,15 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
   const connects = new WeakMap<Client, ConnectPacket>();
 
   const preConnect: PreConnect = (client, packet, cb) => {
+    // B32/B33: a malformed Will or client id is a protocol violation: closed without CONNACK (§3.1.4-1).
+    const bad = (packet.will ? badWill(packet.will) : undefined) ?? (badMqttString(packet.clientId ?? '') === undefined ? undefined : 'client id is not a valid UTF-8 string');
+    if (bad !== undefined) {
+      deps.metrics.connections.inc({ result: 'refused' });
+      deps.logger.info({ clientId: packet.clientId, remote: deps.addressOf(client) }, `MQTT connection closed: ${bad}`);
+      return cb(new Error(bad), false);
+    }
+    // B34: never CONNACK 6; the idle timer uses the broker's limit instead (aedes reads this field).
+    packet.keepalive = effectiveKeepalive(packet.keepalive ?? 0, deps.limits.keepaliveLimitSeconds);
     connects.set(client, packet);
     cb(null, true);
   };
@@ -56,12 +72,23 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
       deps.logger.info({ username, clientId: packet?.clientId, code }, `MQTT connection refused: ${why}`);
       cb(refusal(code, why), false);
     };
-    if ((username === undefined || username === '') && deps.isPublicConnection(client)) {
+    if (deps.isPublicConnection(client)) {
+      // B13: the public listener is anonymous only; credentials belong on the device listeners (B37).
+      if ((username !== undefined && username !== '') || password !== undefined) return refuse(NOT_AUTHORIZED, 'credentials are not accepted on the public listener');
       // B13: the public WebSocket listener admits anonymous readers; they can only subscribe to public/…
       if (packet?.will) return refuse(NOT_AUTHORIZED, 'anonymous clients may not set a will');
       deps.sessions.set(client, newSession({ type: 'public', id: 'anonymous' }, deps.limits, performance.now()));
       deps.metrics.connections.inc({ result: 'accepted' });
       return cb(null, true);
+    }
+    // B38: a verified client certificate names the principal; a username, if sent, must agree with it.
+    const certId = deps.certificateIdentity?.(client);
+    if (certId !== undefined) {
+      if (username !== undefined && username !== '' && username !== certId) return refuse(NOT_AUTHORIZED, `username ${username} does not match the client certificate (${certId})`);
+      const certSensor = deps.registry.sensor(certId);
+      const certPrincipal: Principal | undefined = certSensor?.secretHash !== undefined ? { type: 'sensor', id: certSensor.id } : deps.registry.gateway(certId) ? { type: 'gateway', id: certId } : undefined;
+      if (!certPrincipal) return refuse(NOT_AUTHORIZED, `client certificate ${certId} names no registered principal`);
+      return admit(certPrincipal);
     }
     // B1: no anonymous access; §3.2.2.3 code 5 "not authorized".
     if (username === undefined || username === '') return refuse(NOT_AUTHORIZED, 'anonymous');
@@ -82,26 +109,24 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
     }
     const storedHash = sensor ? sensor.secretHash : gateway?.secretHash;
     // Unknown users answer at once: ids are public (open data), so timing hides nothing.
-    if (storedHash === undefined || password === undefined) return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');
+    if (storedHash === undefined || password === undefined) {
+      deps.credentials.failUnknown(deps.addressOf(client)); // B35: counts against the address
+      deps.metrics.loginFailures.inc({ why: 'unknown-user' });
+      return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');
+    }
     const principal: Principal = sensor ? { type: 'sensor', id: sensor.id } : { type: 'gateway', id: username };
 
-    deps.secrets.verify(principal.id, password.toString('utf8'), storedHash).then(
-      (ok) => {
-        if (!ok) return refuse(BAD_USERNAME_OR_PASSWORD, 'wrong secret');
-        // B2: §3.1.3.1 lets the server reject a client id with code 2; an empty one would
-        // get a random id from aedes and make sessions untraceable to a device.
-        // Checked after the secret so a device with bad credentials learns that first.
-        const clientId = packet?.clientId ?? '';
-        if (clientId === '') return refuse(IDENTIFIER_REJECTED, 'empty client id');
-        // B3: a Will is published by the broker on the client's behalf, so it obeys the publish ACL, narrowed to T2.
-        const will = packet?.will;
-        if (will && !isOwnStatusTopic(principal, will.topic, deps.registry)) return refuse(NOT_AUTHORIZED, `will topic ${will.topic} is not an own status topic`);
-        // B2: a live client id owned by another principal would be taken over (§3.1.4-2): refuse instead.
-        const owner = deps.ownerOf(clientId);
-        if (owner && (owner.type !== principal.type || owner.id !== principal.id)) return refuse(IDENTIFIER_REJECTED, `client id ${clientId} is in use by another principal`);
-        deps.sessions.set(client, newSession(principal, deps.limits, performance.now()));
-        deps.metrics.connections.inc({ result: 'accepted' });
-        cb(null, true);
+    const address = deps.addressOf(client);
+    deps.credentials.check(principal.id, address, password.toString('utf8'), storedHash).then(
+      (r) => {
+        if (!r.ok) {
+          // B35: counted and logged; a locked identity or address is refused without hashing.
+          deps.metrics.loginFailures.inc({ why: r.why });
+          if (r.why === 'busy') return refuse(SERVER_UNAVAILABLE, 'too many logins being checked; retry later');
+          if (r.lockMs) deps.logger.warn({ username, remote: address, lockMs: Math.round(r.lockMs) }, 'failed MQTT logins: identity/address locked');
+          return refuse(BAD_USERNAME_OR_PASSWORD, r.why === 'locked' ? 'too many failed logins (locked)' : 'wrong secret');
+        }
+        admit(principal);
       },
       (err: Error) => {
         // A broken stored hash is our fault, not the device's: "server unavailable" makes it retry later.
@@ -109,7 +134,33 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
         refuse(SERVER_UNAVAILABLE, 'secret verification failed');
       },
     );
+
+    function admit(principal: Principal): void {
+      // B2: §3.1.3.1 lets the server reject a client id with code 2; an empty one would
+      // get a random id from aedes and make sessions untraceable to a device.
+      // Checked after the secret so a device with bad credentials learns that first.
+      const clientId = packet?.clientId ?? '';
+      if (clientId === '') return refuse(IDENTIFIER_REJECTED, 'empty client id');
+      // B3: a Will is published by the broker on the client's behalf, so it obeys the publish ACL, narrowed to T2.
+      const will = packet?.will;
+      if (will && !isOwnStatusTopic(principal, will.topic, deps.registry)) return refuse(NOT_AUTHORIZED, `will topic ${will.topic} is not an own status topic`);
+      // B2: a live client id owned by another principal would be taken over (§3.1.4-2): refuse instead.
+      const owner = deps.ownerOf(clientId);
+      if (owner && (owner.type !== principal.type || owner.id !== principal.id)) return refuse(IDENTIFIER_REJECTED, `client id ${clientId} is in use by another principal`);
+      // B30: another registered principal's own id is reserved for it (no squatting of a device's canonical id).
+      if (clientId !== principal.id && reservedFor(clientId) !== undefined && reservedFor(clientId) !== principal.id) return refuse(IDENTIFIER_REJECTED, `client id ${clientId} is reserved for principal ${clientId}`);
+      deps.sessions.set(client, newSession(principal, deps.limits, performance.now()));
+      deps.metrics.connections.inc({ result: 'accepted' });
+      cb(null, true);
+    }
   };
+
+  /** The principal allowed to use `clientId` when it is a registered id: the sensor (or its gateway) or the gateway. */
+  function reservedFor(clientId: string): string | undefined {
+    const s = deps.registry.sensor(clientId);
+    if (s) return s.gateway ?? s.id;
+    return deps.registry.gateway(clientId) ? clientId : undefined;
+  }
 
   return { preConnect, authenticate };
 }

@@ -4,6 +4,7 @@ import type { Registry } from '../registry/index.ts';
 import { checkPublish } from './acl.ts';
 import type { BrokerRejection, InboundHandler, Principal } from './contract.ts';
 import type { BrokerMetrics } from './metrics.ts';
+import { badMqttString, topicLevels } from './protocol-checks.ts';
 import type { Sessions } from './session.ts';
 
 export interface PublishDeps {
@@ -15,6 +16,8 @@ export interface PublishDeps {
   readonly logger: Logger;
   /** Longest a QoS 1 message may be held for the rate limit before the connection is closed instead. */
   readonly maxThrottleMs: number;
+  /** B41: deeper topics are refused with a reason (aedes itself is given its ceiling of 100). */
+  readonly maxTopicLevels: number;
 }
 
 type AuthorizePublish = (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) => void;
@@ -45,13 +48,24 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
     }
     const { principal } = session;
     const topic = packet.topic;
+    // B33 (§1.5.3, §4.7.3): an ill-formed UTF-8 or NUL topic name is a protocol violation: closed, never acknowledged.
+    const badTopic = badMqttString(topic);
+    if (badTopic !== undefined) {
+      deps.logger.info({ clientId: client.id }, `PUBLISH topic ${badTopic}; connection closed`);
+      return cb(new Error(`topic ${badTopic}`));
+    }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     if (principal.type === 'public') {
       // B13: anonymous public readers publish nothing.
       deps.reject({ reason: 'NOT_AUTHORIZED', message: 'anonymous public clients may not publish', topic, clientId: client.id, payload, payloadBytes: payload.length });
       return cb(new Error('anonymous public clients may not publish'));
     }
-    const verdict = checkPublish(principal, topic, deps.registry);
+    const levels = topicLevels(topic);
+    const tooDeep = levels > deps.maxTopicLevels;
+    const checked = checkPublish(principal, topic, deps.registry);
+    // B41: too deep but under the principal's own prefix → BAD_TOPIC, acknowledged and dead-lettered like B6;
+    // elsewhere the B4 refusal stands.
+    const verdict: ReturnType<typeof checkPublish> = tooDeep && checked.ok ? { ok: false, reason: 'BAD_TOPIC', message: `${levels} topic levels exceed mqtt.maxTopicLevels ${deps.maxTopicLevels}`, sensorId: checked.parsed.sensorId } : tooDeep && !checked.ok && checked.reason !== 'NOT_AUTHORIZED' ? { ...checked, message: `${checked.message} (${levels} topic levels exceed mqtt.maxTopicLevels ${deps.maxTopicLevels})` } : checked;
     if (!verdict.ok && verdict.reason === 'NOT_AUTHORIZED') {
       // B4: MQTT 3.1.1 §3.3.5 lets the server close the connection; aedes does so on error.
       deps.reject({ reason: 'NOT_AUTHORIZED', message: verdict.message, topic, clientId: client.id, sensorId: verdict.sensorId ?? principal.id, payload, payloadBytes: payload.length });

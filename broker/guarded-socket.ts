@@ -1,5 +1,4 @@
 import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
 import type { GuardViolation, PacketSizeGuard } from './packet-size-guard.ts';
 
 /**
@@ -10,10 +9,15 @@ import type { GuardViolation, PacketSizeGuard } from './packet-size-guard.ts';
  * mqtt-packet's writeToStream relies on.
  */
 export class GuardedSocket extends Duplex {
+  /**
+   * `socket`: a TCP or TLS socket, or a WebSocket stream (B37) whose MQTT packets may
+   * span WebSocket messages and need the same guard.
+   */
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly guard: PacketSizeGuard,
     private readonly onViolation: (v: GuardViolation) => void,
+    private readonly remote: string | undefined = (socket as { remoteAddress?: string }).remoteAddress,
   ) {
     super({ allowHalfOpen: false });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -23,7 +27,7 @@ export class GuardedSocket extends Duplex {
   }
 
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.remote;
   }
 
   private onData(chunk: Buffer): void {

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Registry } from '../registry/index.ts';
 import type { BrokerRejection, InboundHandler, Principal } from './contract.ts';
+import type { CredentialCheckerOptions } from './login-throttle.ts';
+import type { TlsFiles } from './tls.ts';
 
 /** Broker limits; the config loader validates them and supplies the defaults. */
 export interface BrokerLimits {
@@ -34,10 +36,30 @@ export interface PublicWebSocketOptions {
   maySubscribe: (filter: string) => boolean;
 }
 
+/** MQTT over TLS (B37) and, with a client CA, mutual TLS device identity (B38). */
+export interface BrokerTlsOptions extends TlsFiles {
+  host: string;
+  /** 0 = any free port; 8883 in the configuration's default. */
+  port: number;
+}
+
+/** The authenticated device WebSocket listener (B37): same auth and ACLs as TCP; WSS when `tls` is set. */
+export interface DeviceWebSocketOptions {
+  host: string;
+  port: number;
+  path: string;
+}
+
 export interface BrokerOptions {
   host: string;
-  /** 0 = any free port; `start()` returns the one bound. */
+  /** Plain MQTT TCP port; 0 = any free port; -1 = no plain TCP listener. `start()` returns the one bound. */
   port: number;
+  tls?: BrokerTlsOptions;
+  deviceWebSocket?: DeviceWebSocketOptions;
+  /** Failed-login throttle and hashing gate (B35, B36); defaults in login-throttle.ts. */
+  loginThrottle?: Partial<CredentialCheckerOptions>;
+  /** Dead letters from unauthenticated peers: at most this many per second (burst the same, B39). Default 1. */
+  unauthenticatedDeadLettersPerSecond?: number;
   registry: Registry;
   limits: BrokerLimits;
   /** Staff credentials (user = staff name, password = API token) → staff id, or undefined (B14). */

@@ -44,6 +44,7 @@ export function registerRunCommands(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       // Reload alert rules without a restart; a file that fails validation keeps the old rules.
+      process.on('SIGHUP', () => app.reloadTls()); // issue 12: certificates, client CA and CRL
       process.on('SIGHUP', () => void app.reloadRules('SIGHUP').catch((err: Error) => logger.error({ err }, 'rule reload refused; the old rules stay in force')));
       try {
         const info = await app.start();

@@ -46,6 +46,8 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Clock for range defaults and staleness; Date.now unless a test pins time. */
   now?: () => number;
+  /** HTTPS (issue 12): key and certificate; absent = plain HTTP. */
+  https?: { key: Buffer; cert: Buffer; minVersion?: 'TLSv1.2' | 'TLSv1.3' };
   /** The public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk); absent = not served. */
   openData?: Omit<OpenDataOptions, 'store' | 'registry' | 'logger' | 'metrics' | 'now' | 'baseUrl'>;
 }
@@ -73,6 +75,7 @@ export function createApi(o: ApiOptions): ApiServer {
   });
 
   const app = Fastify({
+    ...(o.https ? { https: o.https } : {}),
     // pino's Logger generic is narrower than Fastify's logger type; it is the same object Fastify expects.
     loggerInstance: o.logger.child({ component: 'exporter' }) as FastifyBaseLogger,
     // Per-request info logs would dominate the log at open-data call rates; the request metrics cover them.
@@ -109,7 +112,7 @@ export function createApi(o: ApiOptions): ApiServer {
       const port = (app.server.address() as AddressInfo).port;
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       // The address actually listened on (publicBaseUrl may be a proxy in front of it).
-      return { port, url: `http://${host}:${port}` };
+      return { port, url: `${o.https ? 'https' : 'http'}://${host}:${port}` };
     },
     async stop() {
       await app.close();

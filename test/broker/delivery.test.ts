@@ -119,16 +119,15 @@ describe('broker delivery guarantees and limits (B7–B9)', () => {
     assert.deepEqual([h.rejected.at(-1)?.reason, h.rejected.at(-1)?.payloadBytes], ['OVERSIZED', 268_435_460]);
   });
 
-  it('maxTopicLevels: a deeper topic closes the connection before reaching ingest', async () => {
+  it('B41: maxTopicLevels: a deeper own topic is acknowledged and dead-lettered, never reaching ingest; a deeper filter gets 0x80', async () => {
     const h = await start({ limits: { maxTopicLevels: 8 } });
     const c = await connect(h, 'aq-1');
-    const gone = closed(c);
-    c.publish(`${TOPIC}/a/b/c/d/e`, '{}', { qos: 1 });
-    await gone;
+    await c.publishAsync(`${TOPIC}/a/b/c/d/e`, '{}', { qos: 1 });
     assert.equal(h.inbound.length, 0);
-    const s = await connect(h, 'aq-1');
-    const subGone = closed(s);
-    s.subscribe('sensors/air-quality/aq-1/a/b/c/d/e/f/#');
-    await subGone;
+    assert.equal(h.rejected.at(-1)?.reason, 'BAD_TOPIC');
+    // mqtt.js turns a SUBACK 0x80 into an error carrying the packet.
+    const err = await c.subscribeAsync('sensors/air-quality/aq-1/a/b/c/d/e/f/#').then(() => undefined, (e: { packet?: { granted?: number[] } }) => e);
+    assert.deepEqual(err?.packet?.granted, [128]);
+    assert.ok(c.connected);
   });
 });

@@ -2,7 +2,7 @@ import { once, type EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { createBroker, type BrokerLimits, type CivicBroker } from '../../broker/index.ts';
+import { createBroker, type BrokerLimits, type BrokerOptions, type BrokerPorts, type CivicBroker } from '../../broker/index.ts';
 import type { BrokerRejection, InboundHandler, InboundMessage, Principal } from '../../broker/contract.ts';
 import { hashSecret, Registry } from '../../registry/index.ts';
 
@@ -52,6 +52,7 @@ export const LIMITS: BrokerLimits = {
 export interface Harness {
   readonly broker: CivicBroker;
   readonly port: number;
+  readonly ports: BrokerPorts;
   readonly url: string;
   readonly inbound: InboundMessage[];
   readonly rejected: BrokerRejection[];
@@ -62,7 +63,7 @@ export interface Harness {
 }
 
 /** Starts a broker on a free port. The default handler acknowledges at once. */
-export async function startBroker(opts: { limits?: Partial<BrokerLimits>; onInbound?: InboundHandler } = {}): Promise<Harness> {
+export async function startBroker(opts: { limits?: Partial<BrokerLimits>; onInbound?: InboundHandler; extra?: Partial<BrokerOptions> } = {}): Promise<Harness> {
   const inbound: InboundMessage[] = [];
   const rejected: BrokerRejection[] = [];
   const connections: Harness['connections'] = [];
@@ -82,10 +83,12 @@ export async function startBroker(opts: { limits?: Partial<BrokerLimits>; onInbo
     onConnection: (principal, clientId, connected) => connections.push({ principal, clientId, connected }),
     logger: pino({ level: 'silent' }),
     metrics,
+    ...opts.extra,
   });
-  const { port } = await broker.start();
+  const ports = await broker.start();
+  const port = ports.port;
   return {
-    broker, port, url: `mqtt://127.0.0.1:${port}`, inbound, rejected, connections, metrics, clients,
+    broker, port, ports, url: `mqtt://127.0.0.1:${port}`, inbound, rejected, connections, metrics, clients,
     async stop() {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
       await broker.stop();

@@ -19,12 +19,13 @@ describe('broker lifecycle', () => {
     }
   });
 
-  it('keepaliveLimit: a client asking for a longer keep-alive is refused', async () => {
+  it('B34: keepaliveLimit: a client asking for a longer keep-alive (or 0) is accepted and served the limit', async () => {
     const h = await startBroker({ limits: { keepaliveLimitSeconds: 30 } });
     try {
-      await assert.rejects(connect(h, 'aq-1', { keepalive: 60 }));
+      const longer = await connect(h, 'aq-1', { keepalive: 60 });
+      const none = await connect(h, 'aq-2', { keepalive: 0 });
       const ok = await connect(h, 'aq-1', { keepalive: 30 });
-      assert.ok(ok.connected);
+      assert.ok(longer.connected && none.connected && ok.connected);
     } finally {
       await h.stop();
     }
