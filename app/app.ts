@@ -126,6 +126,7 @@ export class App {
       registry: this.registry,
       writer: this.writer,
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
+      lateHorizonMs: config.analytics.lateHorizonDays * 86_400_000,
       ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
       engine: this.alerts.engine,
       onAlertChanges: (changes) => void this.alerts.service.handle(changes),

@@ -67,6 +67,8 @@ export const QualityFlag = {
   STUCK: 1 << 5,
   /** A value derived by the pipeline (e.g. occupied = total − available). */
   ESTIMATED: 1 << 6,
+  /** Replaces an earlier, different reading of the same sensor and time; the earlier values are kept in the audit trail (AC2). */
+  CORRECTED: 1 << 7,
 } as const;
 export type QualityFlagName = keyof typeof QualityFlag;
 

@@ -104,5 +104,12 @@ export const SHARED_DDL: readonly string[] = [
      client_id VARCHAR NOT NULL, sensor_id VARCHAR, payload VARCHAR NOT NULL, payload_bytes BIGINT NOT NULL)`,
   // Counts kept apart from the rows so that pruning old dead letters does not lower them
   // (the port: "counted per reason since the store was created").
+  // AC2/AC3: every acknowledged reading that is not (or no longer) the stored row of its
+  // (sensor, ts): an exact re-send ('duplicate', other_seq = the stored row) or values
+  // replaced by a correction ('superseded', other_seq = the correcting reading). Keyed by
+  // the journal seq, so a replay adds nothing: stored rows + audit rows = acknowledged.
+  `CREATE TABLE IF NOT EXISTS reading_audit (
+     seq BIGINT PRIMARY KEY, sensor_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, ts BIGINT NOT NULL,
+     outcome VARCHAR NOT NULL, other_seq BIGINT NOT NULL, flags INTEGER NOT NULL, vals VARCHAR NOT NULL, at BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS dead_letter_counts (reason VARCHAR PRIMARY KEY, n BIGINT NOT NULL)`,
 ];
