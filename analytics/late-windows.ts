@@ -47,6 +47,10 @@ interface Entry {
   minSeq: number;
   /** Highest seq seen when this entry last became due; recompute waits until it is stored. */
   needSeq: number | undefined;
+  /** The windows needSeq was taken for: when more of them close, readings seen since must be stored too. */
+  needFor: string;
+  /** Bumped by mark(): a job started before a mark must not forget what the mark added. */
+  generation: number;
   inFlight: boolean;
 }
 
@@ -60,6 +64,7 @@ export interface RecomputeJob {
   readonly minutes: readonly number[];
   /** True when the hour has closed: the hour aggregates are recomputed too. */
   readonly hour: boolean;
+  readonly generation: number;
 }
 
 /** Tracks dirty windows (LA1) and hands out recompute jobs when they are due (LA3). */
@@ -73,13 +78,14 @@ export class LateWindows {
     const key = `${r.kind}|${r.district}|${hourStart}`;
     let e = this.entries.get(key);
     if (e === undefined) {
-      e = { key, kind: r.kind, district: r.district, hourStart, sensors: new Set(), minutes: new Set(), minSeq: r.seq, needSeq: undefined, inFlight: false };
+      e = { key, kind: r.kind, district: r.district, hourStart, sensors: new Set(), minutes: new Set(), minSeq: r.seq, needSeq: undefined, needFor: '', generation: 0, inFlight: false };
       this.entries.set(key, e);
     }
     e.sensors.add(r.sensorId);
     e.minutes.add(Math.floor(r.ts / MINUTE) * MINUTE);
     if (r.seq < e.minSeq) e.minSeq = r.seq;
     e.needSeq = undefined;
+    e.generation++;
     this.marked++;
   }
 
@@ -95,10 +101,15 @@ export class LateWindows {
       const hour = e.hourStart + HOUR <= watermarkMs;
       const minutes = [...e.minutes].filter((m) => m + MINUTE <= watermarkMs);
       if (!hour && minutes.length === 0) continue;
-      e.needSeq ??= highestSeq;
+      minutes.sort((a, b) => a - b);
+      const signature = `${minutes.join(',')}|${hour}`;
+      if (e.needSeq === undefined || e.needFor !== signature) {
+        e.needSeq = highestSeq;
+        e.needFor = signature;
+      }
       if (committedSeq < e.needSeq) continue;
       e.inFlight = true;
-      jobs.push({ key: e.key, kind: e.kind, district: e.district, hourStart: e.hourStart, sensors: [...e.sensors], minutes: minutes.sort((a, b) => a - b), hour });
+      jobs.push({ key: e.key, kind: e.kind, district: e.district, hourStart: e.hourStart, sensors: [...e.sensors], minutes, hour, generation: e.generation });
     }
     return jobs;
   }
@@ -108,7 +119,9 @@ export class LateWindows {
     const e = this.entries.get(job.key);
     if (e === undefined) return;
     e.inFlight = false;
-    if (e.needSeq === undefined) return; // marked again meanwhile: keep everything for the next job
+    // The next job (the hour, or minutes marked since) waits for the readings seen by then.
+    e.needSeq = undefined;
+    if (e.generation !== job.generation) return; // marked again meanwhile: keep everything for the next job
     for (const m of job.minutes) e.minutes.delete(m);
     if (job.hour && e.minutes.size === 0) this.entries.delete(job.key);
   }

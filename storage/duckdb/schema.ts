@@ -110,6 +110,6 @@ export const SHARED_DDL: readonly string[] = [
   // the journal seq, so a replay adds nothing: stored rows + audit rows = acknowledged.
   `CREATE TABLE IF NOT EXISTS reading_audit (
      seq BIGINT PRIMARY KEY, sensor_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, ts BIGINT NOT NULL,
-     outcome VARCHAR NOT NULL, other_seq BIGINT NOT NULL, flags INTEGER NOT NULL, vals VARCHAR NOT NULL, at BIGINT NOT NULL)`,
+     outcome VARCHAR NOT NULL, other_seq BIGINT NOT NULL, flags INTEGER NOT NULL, vals VARCHAR NOT NULL, audited_at BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS dead_letter_counts (reason VARCHAR PRIMARY KEY, n BIGINT NOT NULL)`,
 ];
