@@ -5,7 +5,8 @@ import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-
 import { createBroker, type CivicBroker } from '../broker/index.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { HealthTracker, createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { toTaipeiIso } from '../domain/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
 import { StoreWriter } from '../storage/index.ts';
@@ -47,6 +48,7 @@ export class App {
   simulation: Simulation | undefined;
   influx: InfluxStore | undefined;
   alerts!: Alerts;
+  private readonly healthTracker = new HealthTracker(toTaipeiIso);
   private lastHealthSample = { at: 0, seq: 0, writeSum: 0, writeCount: 0 };
   private lastMetaAt = 0;
   private dailyExport: { stop(): void } | undefined;
@@ -283,11 +285,11 @@ export class App {
     const components: HealthReport['components'] = { broker, journal, store, writer };
     if (this.influx) {
       const s = this.influx.status();
-      components.influxdb = { ok: s.backlogLines === 0 && !s.lastError, backlogLines: s.backlogLines, backlogBytes: s.backlogBytes, queuedLines: s.queuedLines, ...(s.lastError ? { detail: s.lastError, lastErrorAt: s.lastErrorAt } : {}), ...(s.lastSuccessAt ? { lastSuccessAt: s.lastSuccessAt } : {}) };
+      components.influxdb = { ok: s.backlogLines === 0 && !s.failing, backlogLines: s.backlogLines, backlogBytes: s.backlogBytes, queuedLines: s.queuedLines, ...(s.lastError ? { detail: s.lastError, lastErrorAt: s.lastErrorAt } : {}), ...(s.lastSuccessAt ? { lastSuccessAt: s.lastSuccessAt } : {}) };
     }
     // A store outage degrades (readings stay safe in the journal or the InfluxDB spool); it does not take us down.
     const degraded = Object.values(components).some((c) => !c.ok);
-    return { status: degraded ? 'degraded' : 'ok', components };
+    return this.healthTracker.observe({ status: degraded ? 'degraded' : 'ok', components }, Date.now());
   }
 
   /**

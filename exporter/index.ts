@@ -19,7 +19,8 @@ import { readingRoutes } from './routes/readings.ts';
 import { sensorRoutes } from './routes/sensors.ts';
 import { createOpenDataPlugin, type OpenDataOptions } from './open-data/index.ts';
 
-export type { HealthComponent, HealthReport, HealthSource } from './health.ts';
+export type { HealthComponent, HealthReport, HealthSource, DegradedComponent } from './health.ts';
+export { HealthTracker } from './health.ts';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts';
 export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
 

@@ -129,7 +129,7 @@ export class InfluxStore implements Store {
     const detail = [
       up ? 'reachable' : 'unreachable',
       `backlog ${s.backlogLines} lines`,
-      s.lastError ? `last error ${new Date(s.lastErrorAt!).toISOString()}: ${s.lastError}` : undefined,
+      s.lastError && s.failing ? `failing since the error at ${new Date(s.lastErrorAt!).toISOString()}: ${s.lastError}` : undefined,
     ].filter(Boolean).join('; ');
     // Spooled data is safe but not yet queryable: healthy only when reachable and the spool is empty.
     return { ok: up && s.backlogLines === 0, adapter: this.name, detail };
