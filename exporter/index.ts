@@ -17,6 +17,7 @@ import { latestRoutes } from './routes/latest.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { readingRoutes } from './routes/readings.ts';
 import { sensorRoutes } from './routes/sensors.ts';
+import { qualityRoutes } from './routes/quality.ts';
 import { createOpenDataPlugin, type OpenDataOptions } from './open-data/index.ts';
 
 export type { HealthComponent, HealthReport, HealthSource, DegradedComponent } from './health.ts';
@@ -99,6 +100,7 @@ export function createApi(o: ApiOptions): ApiServer {
   void app.register(aggregateRoutes, { ctx });
   void app.register(alertRoutes, { ctx });
   void app.register(deadLetterRoutes, { ctx });
+  void app.register(qualityRoutes, { ctx });
   if (o.openData) {
     void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData }));
   }

@@ -39,6 +39,19 @@ export interface WindowReadingsQuery {
   readonly to: number;
 }
 
+/** DQ1: what was stored per sensor in [from, to), late readings included. */
+export interface ReadingQualityRow {
+  readonly sensorId: string;
+  readonly count: number;
+  /** Readings stored with LATE. */
+  readonly late: number;
+  /** Device time → receive time, ms, over readings with a device time (no NO_DEVICE_TIME / CLOCK_SKEW). */
+  readonly latencyP50Ms: number | null;
+  readonly latencyP95Ms: number | null;
+  /** Hours of the range with at least one reading. */
+  readonly hoursWithData: number;
+}
+
 /** Audit trail counts (AC2): acknowledged readings that are not the stored row of their (sensor, ts). */
 export interface AuditCounts {
   readonly duplicate: number;
@@ -114,6 +127,8 @@ export interface Store {
   health(): Promise<StoreHealth>;
   /** LA3: every stored reading of (kind, district) with from ≤ ts < to, any order. */
   windowReadings?(q: WindowReadingsQuery): Promise<Reading[]>;
+  /** DQ1: per-sensor figures from the stored readings, when the adapter can compute them. */
+  readingQuality?(q: { readonly from: number; readonly to: number }): Promise<ReadingQualityRow[]>;
   /** AC2: audit trail counts, when the adapter keeps one. */
   auditCounts?(): Promise<AuditCounts>;
 }

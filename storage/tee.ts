@@ -43,6 +43,7 @@ export class TeeStore implements Store {
   deadLetters: Store['deadLetters'] = (q) => this.primary.deadLetters(q);
   deadLetterCounts: Store['deadLetterCounts'] = () => this.primary.deadLetterCounts();
   windowReadings: NonNullable<Store['windowReadings']> = (q) => this.primary.windowReadings?.(q) ?? Promise.resolve([]);
+  readingQuality: NonNullable<Store['readingQuality']> = (q) => this.primary.readingQuality?.(q) ?? Promise.resolve([]);
   auditCounts: NonNullable<Store['auditCounts']> = () => this.primary.auditCounts?.() ?? Promise.resolve({ duplicate: 0, superseded: 0 });
   async health(): ReturnType<Store['health']> {
     const [a, b] = await Promise.all([this.primary.health(), this.secondary.health()]);

@@ -2,9 +2,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { KINDS } from '../../domain/index.ts';
+import { KINDS, QualityFlag } from '../../domain/index.ts';
 import type { Aggregate, Alert, AlertChange, DeadLetter, KindDescription, Reading, SensorKind } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, AuditCounts, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingsWriteOutcome, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, AuditCounts, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingQualityRow, ReadingsWriteOutcome, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
 import {
   readAggregates, readAlertHistory, readAlerts, readDeadLetterCounts, readDeadLetters, readLatest, readReadings,
 } from './read.ts';
@@ -143,6 +143,31 @@ export class DuckDbStore implements Store {
         for (const f of t.fields) { const v = r[f.name]; if (v !== null && v !== undefined) values[f.name] = typeof v === 'bigint' ? Number(v) : (v as number | string); }
         return { seq: Number(r.seq), sensorId: r.sensor_id as string, kind: q.kind, district: r.district as string, ts: Number(r.ts), receivedAt: Number(r.received_at), flags: Number(r.flags), values };
       });
+    });
+  }
+
+  /** DQ1: per-sensor count, late count, device→receive latency percentiles and hours with data. */
+  readingQuality(q: { readonly from: number; readonly to: number }): Promise<ReadingQualityRow[]> {
+    return this.read('reading_quality', async (c) => {
+      const receiveTime = QualityFlag.NO_DEVICE_TIME | QualityFlag.CLOCK_SKEW;
+      const out: ReadingQualityRow[] = [];
+      for (const t of this.tables.values()) {
+        const rows = (await c.runAndReadAll(
+          `SELECT sensor_id, count(*) AS n, count(*) FILTER (WHERE flags & ${QualityFlag.LATE} <> 0) AS late,
+             quantile_cont(received_at - ts, 0.5) FILTER (WHERE flags & ${receiveTime} = 0) AS p50,
+             quantile_cont(received_at - ts, 0.95) FILTER (WHERE flags & ${receiveTime} = 0) AS p95,
+             count(DISTINCT ts // 3600000) AS hours
+           FROM ${t.table} WHERE ts >= $1 AND ts < $2 GROUP BY sensor_id`,
+          [BigInt(q.from), BigInt(q.to)],
+        )).getRowObjects();
+        for (const r of rows) {
+          out.push({
+            sensorId: r.sensor_id as string, count: Number(r.n), late: Number(r.late),
+            latencyP50Ms: r.p50 === null ? null : Number(r.p50), latencyP95Ms: r.p95 === null ? null : Number(r.p95), hoursWithData: Number(r.hours),
+          });
+        }
+      }
+      return out;
     });
   }
 
