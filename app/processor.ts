@@ -60,7 +60,7 @@ export class Processor {
       this.o.logger.warn({ code: err.code }, err.message);
     };
     const subs = [
-      shared.pipe(aggregateWith(this.aggregator, this.tick$, { onError, onLate: (r) => { this.late.inc(); this.markDirty(r); } })).subscribe((batch) => this.o.writer.addAggregates(batch)),
+      shared.pipe(aggregateWith(this.aggregator, this.tick$, { onError, partialOnFlush: true, onLate: (r) => { this.late.inc(); this.markDirty(r); } })).subscribe((batch) => this.o.writer.addAggregates(batch)),
       shared.pipe(evaluateAlerts(this.o.engine, (id) => this.o.registry.sensor(id), this.tick$, { onError })).subscribe((changes) => this.onAlertChanges(changes)),
       shared.subscribe((r) => {
         if (r.seq > this.highestSeq) this.highestSeq = r.seq;

@@ -115,6 +115,8 @@ export interface Aggregate {
   readonly min: number;
   readonly max: number;
   readonly last: number;
+  /** LA6: the window was still open (shutdown flush, W8, or a day not yet ended); absent when complete. */
+  readonly partial?: boolean;
 }
 
 export type Severity = 'advisory' | 'warning' | 'critical';

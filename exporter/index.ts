@@ -100,7 +100,7 @@ export function createApi(o: ApiOptions): ApiServer {
   void app.register(aggregateRoutes, { ctx });
   void app.register(alertRoutes, { ctx });
   void app.register(deadLetterRoutes, { ctx });
-  void app.register(qualityRoutes, { ctx });
+  void app.register(qualityRoutes, { ctx, openData: o.openData !== undefined });
   if (o.openData) {
     void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData }));
   }

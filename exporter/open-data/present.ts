@@ -74,6 +74,8 @@ export function publicAggregate(a: Aggregate | DayAggregate) {
     field: a.field,
     ...(unit !== undefined ? { unit } : {}),
     count: a.count,
+    // LA6: a day not yet ended, or a window emitted while open, is partial.
+    complete: a.partial !== true,
     mean: a.mean,
     min: a.min,
     max: a.max,

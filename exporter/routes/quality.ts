@@ -52,7 +52,7 @@ function median(xs: number[]): number | null {
 }
 
 /** GET /api/v1/quality and /open-data/v1/quality: completeness, uptime and latency per sensor and per feed (DQ1, DQ2). */
-export const qualityRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
+export const qualityRoutes: FastifyPluginAsync<{ ctx: ApiContext; openData: boolean }> = async (app, { ctx, openData }) => {
   const handler = async (request: { query: Static<typeof Query> }, reply: { header(k: string, v: string): unknown }) => {
     const { hours, kind } = request.query;
     if (!ctx.store.readingQuality) throw new ApiError('BAD_PARAMETER', { parameter: 'hours', detail: 'quality figures need the embedded store', detailZh: '品質統計需要內嵌資料庫' });
@@ -95,5 +95,5 @@ export const qualityRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app
   };
   const schema = (tags: string[]) => ({ tags, summary: '資料品質：完整率、上線率、延遲 / Data quality: completeness, uptime, latency per sensor and feed', querystring: Query, response: { 200: Body, ...ERROR_RESPONSES } });
   app.get<{ Querystring: Static<typeof Query> }>('/api/v1/quality', { schema: schema([TAGS.aggregates.name]) }, handler);
-  app.get<{ Querystring: Static<typeof Query> }>('/open-data/v1/quality', { schema: schema(['open-data']) }, handler);
+  if (openData) app.get<{ Querystring: Static<typeof Query> }>('/open-data/v1/quality', { schema: schema(['open-data']) }, handler);
 };

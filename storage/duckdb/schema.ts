@@ -88,6 +88,8 @@ export const SHARED_DDL: readonly string[] = [
      period VARCHAR NOT NULL, start BIGINT NOT NULL, field VARCHAR NOT NULL,
      n BIGINT NOT NULL, mean DOUBLE, min DOUBLE, max DOUBLE, last DOUBLE,
      PRIMARY KEY (scope, key, period, start, field))`,
+  // LA6: partial = the window was emitted while still open (shutdown flush).
+  `ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS partial BOOLEAN DEFAULT false`,
   // S3: latest state per alert id ...
   `CREATE TABLE IF NOT EXISTS alerts (
      id VARCHAR PRIMARY KEY, rule_id VARCHAR NOT NULL, subject VARCHAR NOT NULL, kind VARCHAR NOT NULL,
