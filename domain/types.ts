@@ -61,9 +61,9 @@ export const QualityFlag = {
   LATE: 1 << 2,
   /** Inside the accepted schema range but outside the kind's plausible range. */
   OUT_OF_RANGE: 1 << 3,
-  /** Jump larger than the kind's spike threshold since the previous reading. */
+  /** Reserved, never set: no kind defines a spike threshold yet (README "Quality flags"). */
   SPIKE: 1 << 4,
-  /** Identical value for longer than the stuck threshold. */
+  /** Reserved, never set: no kind defines a stuck threshold yet (README "Quality flags"). */
   STUCK: 1 << 5,
   /** A value derived by the pipeline (e.g. occupied = total − available). */
   ESTIMATED: 1 << 6,

@@ -40,6 +40,7 @@ const FLAG_LABELS: Record<string, string> = {
   SPIKE: 'spike',
   STUCK: 'stuck',
   ESTIMATED: 'estimated',
+  CORRECTED: 'corrected',
 };
 export function flagLabel(name: string): string {
   return FLAG_LABELS[name] ?? name.toLowerCase();
