@@ -10,6 +10,8 @@ export interface AggregateWithOptions {
   readonly onLate?: (r: Reading) => void;
   /** Emit flushAll() when the source completes (default true): the shutdown path (W8). */
   readonly flushOnComplete?: boolean;
+  /** LA6: mark the flushed windows `partial` (the pipeline does; default false). */
+  readonly partialOnFlush?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface AggregateWithOptions {
  *   .subscribe((batch) => store.writeAggregates(batch));
  */
 export function aggregateWith(aggregator: Aggregator, tick$: Observable<number>, options: AggregateWithOptions = {}): OperatorFunction<Reading, Aggregate[]> {
-  const { onError, onLate, flushOnComplete = true } = options;
+  const { onError, onLate, flushOnComplete = true, partialOnFlush = false } = options;
   return (source) =>
     new Observable<Aggregate[]>((subscriber) => {
       const emit = (batch: Aggregate[]): void => {
@@ -65,7 +67,7 @@ export function aggregateWith(aggregator: Aggregator, tick$: Observable<number>,
           },
           error: (err: unknown) => subscriber.error(err),
           complete: () => {
-            if (flushOnComplete) emit(aggregator.flushAll());
+            if (flushOnComplete) emit(aggregator.flushAll(partialOnFlush));
             subscriber.complete();
           },
         }),

@@ -141,11 +141,12 @@ export class Aggregator {
   }
 
   /** Emits every open window as a partial aggregate, at shutdown (W8). */
-  flushAll(): Aggregate[] {
+  flushAll(markPartial = false): Aggregate[] {
     this.flushedFromSeq = this.retainedFromSeq();
     const out: Aggregate[] = [];
     this.closeThrough(Infinity, out);
-    return out;
+    // LA6: marked partial; the next run upserts the complete window over it (W7).
+    return markPartial ? out.map((a) => ({ ...a, partial: true })) : out;
   }
 
   stats(): AggregatorStats {

@@ -84,3 +84,8 @@ export class DistrictMerger {
     }
   }
 }
+
+/** A district block computed elsewhere (late-data recompute, LA3). */
+export function emitDistrictBlock(out: Aggregate[], district: string, layout: KindLayout, period: AggregatePeriod, start: number, buf: Float64Array, off: number): void {
+  emitBlock(out, 'district', district, layout.kind, district, period, start, layout, buf, off);
+}

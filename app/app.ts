@@ -6,7 +6,8 @@ import { createBroker, type CivicBroker } from '../broker/index.ts';
 import { apiHttps, brokerTransport } from './broker-transport.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { HealthTracker, createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { toTaipeiIso } from '../domain/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
 import { StoreWriter } from '../storage/index.ts';
@@ -51,6 +52,7 @@ export class App {
   simulation: Simulation | undefined;
   influx: InfluxStore | undefined;
   alerts!: Alerts;
+  private readonly healthTracker = new HealthTracker(toTaipeiIso);
   private lastHealthSample = { at: 0, seq: 0, writeSum: 0, writeCount: 0 };
   private lastMetaAt = 0;
   private dailyExport: { stop(): void } | undefined;
@@ -129,6 +131,7 @@ export class App {
       registry: this.registry,
       writer: this.writer,
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
+      lateHorizonMs: config.analytics.lateHorizonDays * 86_400_000,
       ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
       engine: this.alerts.engine,
       onAlertChanges: (changes) => void this.alerts.service.handle(changes),
@@ -294,11 +297,11 @@ export class App {
     const components: HealthReport['components'] = { broker, journal, store, writer };
     if (this.influx) {
       const s = this.influx.status();
-      components.influxdb = { ok: s.backlogLines === 0 && !s.lastError, backlogLines: s.backlogLines, backlogBytes: s.backlogBytes, queuedLines: s.queuedLines, ...(s.lastError ? { detail: s.lastError, lastErrorAt: s.lastErrorAt } : {}), ...(s.lastSuccessAt ? { lastSuccessAt: s.lastSuccessAt } : {}) };
+      components.influxdb = { ok: s.backlogLines === 0 && !s.failing, backlogLines: s.backlogLines, backlogBytes: s.backlogBytes, queuedLines: s.queuedLines, ...(s.lastError ? { detail: s.lastError, lastErrorAt: s.lastErrorAt } : {}), ...(s.lastSuccessAt ? { lastSuccessAt: s.lastSuccessAt } : {}) };
     }
     // A store outage degrades (readings stay safe in the journal or the InfluxDB spool); it does not take us down.
     const degraded = Object.values(components).some((c) => !c.ok);
-    return { status: degraded ? 'degraded' : 'ok', components };
+    return this.healthTracker.observe({ status: degraded ? 'degraded' : 'ok', components }, Date.now());
   }
 
   /**

@@ -97,7 +97,7 @@ export const ConfigSchema = Type.Object(
     ingest: Type.Object(
       {
         maxFutureSkewSeconds: Type.Integer({ minimum: 0, default: 300, description: 's a device clock may run ahead; beyond it receive time is used (flag CLOCK_SKEW)' }),
-        maxPastSkewSeconds: Type.Integer({ minimum: 0, default: 86_400, description: 's a device time may lag (buffered uploads); beyond it receive time is used (flag CLOCK_SKEW)' }),
+        maxPastSkewSeconds: Type.Integer({ minimum: 0, default: 604_800, description: 's a device time may lag (buffered uploads, a week of gateway outage); beyond it receive time is used (flag CLOCK_SKEW)' }),
         rejectOlderThanDays: Type.Integer({ minimum: 1, default: 30, description: 'days; older device times are dead-lettered (TIMESTAMP_RANGE)' }),
         deadLetterPayloadBytes: Type.Integer({ minimum: 64, default: 4_096, description: 'bytes of raw payload kept in a dead letter' }),
       },
@@ -114,6 +114,7 @@ export const ConfigSchema = Type.Object(
       {
         allowedLatenessSeconds: Type.Integer({ minimum: 0, default: 60, description: 's behind real time a window stays open for late readings' }),
         tickMs: Type.Integer({ minimum: 50, default: 1_000, description: 'ms between clock ticks (window close, store flush, checkpoint)' }),
+        lateHorizonDays: Type.Number({ minimum: 0, default: 7, description: 'days; late readings up to this old are re-aggregated into their windows (LA2)' }),
       },
       { default: {} },
     ),

@@ -61,12 +61,14 @@ export const QualityFlag = {
   LATE: 1 << 2,
   /** Inside the accepted schema range but outside the kind's plausible range. */
   OUT_OF_RANGE: 1 << 3,
-  /** Jump larger than the kind's spike threshold since the previous reading. */
+  /** Reserved, never set: no kind defines a spike threshold yet (README "Quality flags"). */
   SPIKE: 1 << 4,
-  /** Identical value for longer than the stuck threshold. */
+  /** Reserved, never set: no kind defines a stuck threshold yet (README "Quality flags"). */
   STUCK: 1 << 5,
   /** A value derived by the pipeline (e.g. occupied = total − available). */
   ESTIMATED: 1 << 6,
+  /** Replaces an earlier, different reading of the same sensor and time; the earlier values are kept in the audit trail (AC2). */
+  CORRECTED: 1 << 7,
 } as const;
 export type QualityFlagName = keyof typeof QualityFlag;
 
@@ -113,6 +115,8 @@ export interface Aggregate {
   readonly min: number;
   readonly max: number;
   readonly last: number;
+  /** LA6: the window was still open (shutdown flush, W8, or a day not yet ended); absent when complete. */
+  readonly partial?: boolean;
 }
 
 export type Severity = 'advisory' | 'warning' | 'critical';

@@ -17,9 +17,11 @@ import { latestRoutes } from './routes/latest.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { readingRoutes } from './routes/readings.ts';
 import { sensorRoutes } from './routes/sensors.ts';
+import { qualityRoutes } from './routes/quality.ts';
 import { createOpenDataPlugin, type OpenDataOptions } from './open-data/index.ts';
 
-export type { HealthComponent, HealthReport, HealthSource } from './health.ts';
+export type { HealthComponent, HealthReport, HealthSource, DegradedComponent } from './health.ts';
+export { HealthTracker } from './health.ts';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts';
 export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
 
@@ -101,6 +103,7 @@ export function createApi(o: ApiOptions): ApiServer {
   void app.register(aggregateRoutes, { ctx });
   void app.register(alertRoutes, { ctx });
   void app.register(deadLetterRoutes, { ctx });
+  void app.register(qualityRoutes, { ctx, openData: o.openData !== undefined });
   if (o.openData) {
     void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData }));
   }

@@ -97,6 +97,8 @@ export function aggregateItem(a: Aggregate, name: Sensor['name'] | undefined) {
     field: a.field,
     ...(unit !== undefined ? { unit } : {}),
     count: a.count,
+    // LA6: false while the window was open when emitted (shutdown flush).
+    complete: a.partial !== true,
     mean: a.mean,
     min: a.min,
     max: a.max,

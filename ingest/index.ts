@@ -1,5 +1,5 @@
 export { Ingest, type IngestOptions } from './ingest.ts';
-export { Journal, type JournalOptions } from './journal.ts';
+export { Journal, type JournalOptions, type JournalFs } from './journal.ts';
 export { telemetrySchema, StatusSchema } from './schemas.ts';
 export { toReadings } from './to-readings.ts';
 export { decode } from './decode.ts';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import { Subject } from 'rxjs';
 import type { BrokerRejection, InboundHandler, InboundMessage } from '../broker/index.ts';
-import { KIND_NAMES, RejectError, parseTime, sensorTopic, type DeadLetter, type Reading, type RejectReason, type SensorKind, type SensorStatus } from '../domain/index.ts';
+import { KIND_NAMES, QualityFlag, RejectError, parseTime, sensorTopic, type DeadLetter, type Reading, type RejectReason, type SensorKind, type SensorStatus } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { decodeReading, encodeReading } from './codec.ts';
 import { deadLetter, rejectionNotice } from './dead-letter.ts';
@@ -26,6 +26,7 @@ export interface IngestOptions {
   readonly metrics: MetricsRegistry;
 }
 
+const RECEIVE_TIME = QualityFlag.NO_DEVICE_TIME | QualityFlag.CLOCK_SKEW;
 const validateStatus = new Ajv({ strict: false }).compile(StatusSchema);
 
 /**
@@ -42,6 +43,8 @@ export class Ingest {
   private readonly accepted: Record<SensorKind, Counter.Internal>;
   private readonly rejected: Counter<'reason'>;
   private readonly now: () => number;
+  /** Last event time given to a reading stamped with its receive time, per sensor (AC1). */
+  private readonly lastStamped = new Map<string, number>();
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.clock ?? Date.now;
@@ -67,7 +70,9 @@ export class Ingest {
       return done();
     }
     let outstanding = readings.length;
-    for (const r of readings) {
+    for (let i = 0; i < readings.length; i++) {
+      if (readings[i]!.flags & RECEIVE_TIME) readings[i] = this.uniqueTime(readings[i]!);
+      const r = readings[i]!;
       r.seq = this.o.journal.append(encodeReading(r), (err) => {
         if (err) return done(err); // not durable: no PUBACK, the device retries (J1)
         this.accepted[r.kind].inc();
@@ -76,6 +81,19 @@ export class Ingest {
       });
     }
   };
+
+  /**
+   * AC1: a reading stamped with its receive time (NO_DEVICE_TIME, CLOCK_SKEW) gets an event
+   * time strictly after the previous such reading of the same sensor, so ten timeless
+   * readings in one millisecond become ten rows, never one row and nine silent drops.
+   * Costs one Map lookup, and only for readings without a usable device time.
+   */
+  private uniqueTime(r: Reading): Reading {
+    const last = this.lastStamped.get(r.sensorId);
+    const ts = last !== undefined && r.ts <= last ? last + 1 : r.ts;
+    this.lastStamped.set(r.sensorId, ts);
+    return ts === r.ts ? r : { ...r, ts };
+  }
 
   /** Dead-letters what the broker refused before ingest (ACL, rate, size, unknown sensor). */
   rejectFromBroker(r: BrokerRejection): void {

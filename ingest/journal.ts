@@ -1,4 +1,5 @@
-import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writev } from 'node:fs';
+import * as nodeFs from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -17,7 +18,34 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  *     their first sequence number.
  * J5  The checkpoint is the highest sequence no longer needed by anything downstream;
  *     segments entirely at or below it are deleted; replay starts after it.
+ * JD1 A new segment's directory entry is made durable (fsync of the journal directory)
+ *     before any record in it is acknowledged: after a power cut the file is still there.
+ * JD2 The checkpoint is written to a temp file, fsynced, renamed over the old one, and
+ *     the directory is fsynced: it is the old or the new one, never empty or missing.
  */
+
+/** The file-system calls that decide durability, injectable so a test can check their order (JD1, JD2). */
+export interface JournalFs {
+  openSync(path: string, flags: string): number;
+  closeSync(fd: number): void;
+  writev(fd: number, buffers: Buffer[], cb: (err: NodeJS.ErrnoException | null, bytes: number) => void): void;
+  fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  fsyncSync(fd: number): void;
+  writeSync(fd: number, data: string): number;
+  renameSync(from: string, to: string): void;
+  unlinkSync(path: string): void;
+}
+
+const realFs: JournalFs = {
+  openSync: (p, f) => nodeFs.openSync(p, f),
+  closeSync: (fd) => nodeFs.closeSync(fd),
+  writev: (fd, b, cb) => nodeFs.writev(fd, b, cb),
+  fdatasync: (fd, cb) => nodeFs.fdatasync(fd, cb),
+  fsyncSync: (fd) => nodeFs.fsyncSync(fd),
+  writeSync: (fd, d) => nodeFs.writeSync(fd, d),
+  renameSync: (a, b) => nodeFs.renameSync(a, b),
+  unlinkSync: (p) => nodeFs.unlinkSync(p),
+};
 const HEADER = 16;
 const SEGMENT_RE = /^(\d{20})\.log$/;
 
@@ -27,6 +55,8 @@ export interface JournalOptions {
   readonly fsync: boolean;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** File-system layer (default node:fs); tests inject a recording one (JD1, JD2). */
+  readonly fs?: JournalFs;
 }
 
 type Done = (err?: Error) => void;
@@ -44,6 +74,9 @@ export class Journal {
   private meta: Record<string, number>;
   private persistedMeta: Record<string, number> | undefined;
   private readonly segments: number[];
+  private readonly fs: JournalFs;
+  /** The open segment's directory entry is not yet fsynced (JD1). */
+  private dirDirty = false;
   private readonly appended: Counter;
   private readonly fsyncSeconds: Histogram;
   private readonly groupSize: Histogram;
@@ -58,6 +91,7 @@ export class Journal {
     this.persistedCheckpoint = checkpoint.seq;
     this.meta = checkpoint.meta;
     this.segments = segments;
+    this.fs = o.fs ?? realFs;
     this.appended = new Counter({ name: 'civic_journal_appended_total', help: 'records appended to the journal', registers: [o.metrics] });
     this.fsyncSeconds = new Histogram({ name: 'civic_journal_commit_seconds', help: 'writev + fdatasync time per group commit', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [o.metrics] });
     this.groupSize = new Histogram({ name: 'civic_journal_group_records', help: 'records per group commit', buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000], registers: [o.metrics] });
@@ -77,7 +111,7 @@ export class Journal {
         o.logger.warn({ file, goodBytes, size }, 'journal: truncating torn tail');
         truncateSync(file, goodBytes);
       }
-      if (last === undefined) { unlinkSync(file); segments.pop(); continue; }
+      if (last === undefined) { (o.fs ?? realFs).unlinkSync(file); segments.pop(); continue; }
       lastSeq = Math.max(lastSeq, last);
       break;
     }
@@ -121,11 +155,23 @@ export class Journal {
     this.group = [];
     this.groupDone = [];
     const started = process.hrtime.bigint();
-    writev(this.fd, frames, (err, bytes) => {
+    this.fs.writev(this.fd, frames, (err, bytes) => {
       if (err) return this.finish(frames, dones, started, err);
       this.segmentSize += bytes;
       if (!this.o.fsync) return this.finish(frames, dones, started);
-      fdatasync(this.fd, (syncErr) => this.finish(frames, dones, started, syncErr ?? undefined));
+      this.fs.fdatasync(this.fd, (syncErr) => {
+        if (syncErr) return this.finish(frames, dones, started, syncErr);
+        // JD1: the first group of a new segment also makes its directory entry durable.
+        if (this.dirDirty) {
+          try {
+            this.syncDir();
+            this.dirDirty = false;
+          } catch (dirErr) {
+            return this.finish(frames, dones, started, dirErr as Error);
+          }
+        }
+        this.finish(frames, dones, started);
+      });
     });
   }
 
@@ -139,13 +185,24 @@ export class Journal {
   }
 
   private openSegment(firstSeq: number): void {
-    this.fd = openSync(segmentPath(this.o.dir, firstSeq), 'a');
+    this.fd = this.fs.openSync(segmentPath(this.o.dir, firstSeq), 'a');
     this.segmentSize = 0;
     this.segments.push(firstSeq);
+    this.dirDirty = true;
+  }
+
+  /** fsync of the journal directory: new and renamed entries survive a power cut (JD1, JD2). */
+  private syncDir(): void {
+    const fd = this.fs.openSync(this.o.dir, 'r');
+    try {
+      this.fs.fsyncSync(fd);
+    } finally {
+      this.fs.closeSync(fd);
+    }
   }
 
   private rotate(): void {
-    closeSync(this.fd);
+    this.fs.closeSync(this.fd);
     this.fd = -1;
   }
 
@@ -173,12 +230,20 @@ export class Journal {
   persistCheckpoint(): void {
     if (this.checkpointSeq === this.persistedCheckpoint && this.meta === this.persistedMeta) return;
     const tmp = path.join(this.o.dir, 'checkpoint.tmp');
-    writeFileSync(tmp, JSON.stringify({ seq: this.checkpointSeq, ...this.meta }));
-    renameSync(tmp, path.join(this.o.dir, 'checkpoint'));
+    // JD2: temp file written and fsynced, renamed, then the directory fsynced.
+    const fd = this.fs.openSync(tmp, 'w');
+    try {
+      this.fs.writeSync(fd, JSON.stringify({ seq: this.checkpointSeq, ...this.meta }));
+      if (this.o.fsync) this.fs.fsyncSync(fd);
+    } finally {
+      this.fs.closeSync(fd);
+    }
+    this.fs.renameSync(tmp, path.join(this.o.dir, 'checkpoint'));
+    if (this.o.fsync) this.syncDir();
     this.persistedCheckpoint = this.checkpointSeq;
     this.persistedMeta = this.meta;
     while (this.segments.length > 1 && (this.segments[1] as number) - 1 <= this.checkpointSeq) {
-      unlinkSync(segmentPath(this.o.dir, this.segments.shift() as number));
+      this.fs.unlinkSync(segmentPath(this.o.dir, this.segments.shift() as number));
     }
   }
 
@@ -192,7 +257,7 @@ export class Journal {
     this.closing ??= new Promise<void>((resolve) => {
       const wait = () => {
         if (this.writing) return setTimeout(wait, 2);
-        if (this.fd >= 0) closeSync(this.fd);
+        if (this.fd >= 0) this.fs.closeSync(this.fd);
         this.fd = -1;
         this.persistCheckpoint();
         resolve();

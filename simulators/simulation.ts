@@ -58,6 +58,9 @@ const ALT_UNIT_CHANCE = 0.3;
 const JITTER = 0.02;
 /** A fresh demo shows every sensor within 30 simulated seconds; jitter then spreads the phases. */
 const FIRST_READING_WITHIN_MS = 30_000;
+/** How far back an accelerated run without a start time begins: one city day. */
+const ACCELERATED_CATCH_UP_MS = 86_400_000;
+
 /** Readings published per tick at most, so a very high speed cannot starve the event loop. */
 const MAX_PER_TICK = 20_000;
 
@@ -134,9 +137,12 @@ export function createSimulation(o: SimulationOptions): Simulation {
     client.publish(slot.topic, payload, { qos: o.qos }, onPublished);
   }
 
-  const simNow = (): number => simStart + (performance.now() - realStart) * o.speed;
-  // A run of durationSeconds covers exactly durationSeconds × speed of simulated time, however late
-  // a busy event loop fires the stop timer.
+  // An accelerated clock never runs ahead of the real one: device times from the future
+  // would be stamped CLOCK_SKEW and leave the windows empty. It replays the past at `speed`
+  // and continues in real time once it has caught up (late data is re-aggregated, LA3).
+  const simNow = (): number => Math.min(simStart + (performance.now() - realStart) * o.speed, Date.now());
+  // A run of durationSeconds covers at most durationSeconds × speed of simulated time, however
+  // late a busy event loop fires the stop timer.
   const simEnd = (): number => (o.durationSeconds === undefined ? Infinity : simStart + o.durationSeconds * 1000 * o.speed);
 
   function tick(): void {
@@ -173,7 +179,8 @@ export function createSimulation(o: SimulationOptions): Simulation {
     clients = connected.clients;
     for (const _ of connected.failed) count('errors');
     if (clients.every((c) => c === undefined)) throw new Error(`simulator: no connection to ${o.mqttUrl} succeeded`);
-    simStart = o.startTime ?? Date.now();
+    // Accelerated without a start: the past day, so the run is a believable city day ending now.
+    simStart = o.startTime ?? (o.speed > 1 ? Date.now() - ACCELERATED_CATCH_UP_MS : Date.now());
     realStart = lastLog = performance.now();
     // After a reconnect the broker has published the Last Will ("offline"): say "online" again.
     principals.forEach((p, i) => clients[i]?.on('connect', () => void publishStatus(clients[i] as MqttClient, p, true, simNow(), o.qos)));

@@ -9,7 +9,54 @@ import type { Aggregate, AggregatePeriod, Alert, AlertChange, DeadLetter, Readin
  * S3  writeAlertChanges keeps the latest state per alert id and appends every change to the history.
  * S4  a write resolves only when the batch is durable in the store.
  * S5  queries return times as epoch ms; ranges are [from, to).
+ * AC2 one row per (sensorId, ts), the reading with the highest journal seq: an exact
+ *     re-send (same values, higher seq) is a duplicate and changes nothing; different
+ *     values with a higher seq are a correction that replaces the row, sets CORRECTED and
+ *     keeps the earlier values in the audit trail; a lower seq is a replay of a reading
+ *     already superseded and changes nothing.
+ * AC3 writeReadings reports every reading that did not simply add a row (duplicate,
+ *     correction, superseded replay), so the aggregates of its windows are recomputed.
  */
+/** A reading that collided with a stored one (AC3); its windows' aggregates must be recomputed. */
+export interface RevisedReading {
+  readonly seq: number;
+  readonly sensorId: string;
+  readonly kind: SensorKind;
+  readonly district: string;
+  readonly ts: number;
+  readonly outcome: 'duplicate' | 'correction' | 'superseded';
+}
+
+export interface ReadingsWriteOutcome {
+  readonly revised: readonly RevisedReading[];
+}
+
+/** The raw readings of one kind in one district, for recomputing windows (LA3). */
+export interface WindowReadingsQuery {
+  readonly kind: SensorKind;
+  readonly district: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** DQ1: what was stored per sensor in [from, to), late readings included. */
+export interface ReadingQualityRow {
+  readonly sensorId: string;
+  readonly count: number;
+  /** Readings stored with LATE. */
+  readonly late: number;
+  /** Device time → receive time, ms, over readings with a device time (no NO_DEVICE_TIME / CLOCK_SKEW). */
+  readonly latencyP50Ms: number | null;
+  readonly latencyP95Ms: number | null;
+  /** Hours of the range with at least one reading. */
+  readonly hoursWithData: number;
+}
+
+/** Audit trail counts (AC2): acknowledged readings that are not the stored row of their (sensor, ts). */
+export interface AuditCounts {
+  readonly duplicate: number;
+  readonly superseded: number;
+}
 export interface ReadingQuery {
   readonly sensorId: string;
   readonly from: number;
@@ -65,7 +112,8 @@ export interface Store {
   readonly name: string;
   open(): Promise<void>;
   close(): Promise<void>;
-  writeReadings(batch: readonly Reading[]): Promise<void>;
+  /** AC3: adapters that can tell report revised readings; others resolve void (last write wins). */
+  writeReadings(batch: readonly Reading[]): Promise<void | ReadingsWriteOutcome>;
   writeAggregates(batch: readonly Aggregate[]): Promise<void>;
   writeAlertChanges(batch: readonly AlertChange[]): Promise<void>;
   writeDeadLetters(batch: readonly DeadLetter[]): Promise<void>;
@@ -77,4 +125,10 @@ export interface Store {
   /** Dead letters counted per reason since the store was created. */
   deadLetterCounts(): Promise<Record<string, number>>;
   health(): Promise<StoreHealth>;
+  /** LA3: every stored reading of (kind, district) with from ≤ ts < to, any order. */
+  windowReadings?(q: WindowReadingsQuery): Promise<Reading[]>;
+  /** DQ1: per-sensor figures from the stored readings, when the adapter can compute them. */
+  readingQuality?(q: { readonly from: number; readonly to: number }): Promise<ReadingQualityRow[]>;
+  /** AC2: audit trail counts, when the adapter keeps one. */
+  auditCounts?(): Promise<AuditCounts>;
 }

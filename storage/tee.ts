@@ -22,8 +22,10 @@ export class TeeStore implements Store {
   async close(): Promise<void> {
     await Promise.all([this.primary.close(), this.secondary.close()]);
   }
-  async writeReadings(b: Parameters<Store['writeReadings']>[0]): Promise<void> {
-    await Promise.all([this.primary.writeReadings(b), this.secondary.writeReadings(b)]);
+  /** The primary's outcome (AC3): it decides duplicates and corrections; the secondary overwrites in the same order. */
+  async writeReadings(b: Parameters<Store['writeReadings']>[0]): ReturnType<Store['writeReadings']> {
+    const [out] = await Promise.all([this.primary.writeReadings(b), this.secondary.writeReadings(b)]);
+    return out;
   }
   async writeAggregates(b: Parameters<Store['writeAggregates']>[0]): Promise<void> {
     await Promise.all([this.primary.writeAggregates(b), this.secondary.writeAggregates(b)]);
@@ -40,6 +42,9 @@ export class TeeStore implements Store {
   alerts: Store['alerts'] = (q) => this.primary.alerts(q);
   deadLetters: Store['deadLetters'] = (q) => this.primary.deadLetters(q);
   deadLetterCounts: Store['deadLetterCounts'] = () => this.primary.deadLetterCounts();
+  windowReadings: NonNullable<Store['windowReadings']> = (q) => this.primary.windowReadings?.(q) ?? Promise.resolve([]);
+  readingQuality: NonNullable<Store['readingQuality']> = (q) => this.primary.readingQuality?.(q) ?? Promise.resolve([]);
+  auditCounts: NonNullable<Store['auditCounts']> = () => this.primary.auditCounts?.() ?? Promise.resolve({ duplicate: 0, superseded: 0 });
   async health(): ReturnType<Store['health']> {
     const [a, b] = await Promise.all([this.primary.health(), this.secondary.health()]);
     return { ok: a.ok && b.ok, adapter: this.name, detail: [a.detail, b.detail].filter(Boolean).join('; ') || undefined };

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Aggregate, AlertChange, DeadLetter, Reading } from '../domain/index.ts';
 import { Lane, type RetryPolicy } from './batcher.ts';
-import type { Store } from './port.ts';
+import type { RevisedReading, Store, WindowReadingsQuery } from './port.ts';
 
 export interface StoreWriterOptions {
   readonly store: Store;
@@ -14,6 +14,7 @@ export interface StoreWriterOptions {
 }
 
 type CommittedListener = (readings: readonly Reading[]) => void;
+type RevisedListener = (revised: readonly RevisedReading[]) => void;
 
 /**
  * The batching edge between the pipeline and a Store. Four independent lanes (readings,
@@ -27,11 +28,14 @@ export class StoreWriter {
   private readonly dead: Lane<DeadLetter>;
   private readonly lanes: readonly Lane<unknown>[];
   private readonly listeners: CommittedListener[] = [];
+  private readonly revisedListeners: RevisedListener[] = [];
   private highestCommitted = 0;
   private readonly logger: Logger;
+  private readonly store: Store;
 
   constructor(o: StoreWriterOptions) {
     this.logger = o.logger;
+    this.store = o.store;
     const seconds = new Histogram({
       name: 'civic_store_write_seconds',
       help: 'Duration of one successful batch write to the store',
@@ -54,7 +58,7 @@ export class StoreWriter {
         },
         onError: () => errors.inc({ table }),
       });
-    this.readings = lane<Reading>('readings', (b) => o.store.writeReadings(b), { keyOf: (r) => r.seq, onBatch: (b) => this.committed(b) });
+    this.readings = lane<Reading>('readings', (b) => this.writeReadings(o.store, b), { keyOf: (r) => r.seq, onBatch: (b) => this.committed(b) });
     this.aggregates = lane<Aggregate>('aggregates', (b) => o.store.writeAggregates(b));
     this.alerts = lane<AlertChange>('alerts', (b) => o.store.writeAlertChanges(b));
     this.dead = lane<DeadLetter>('dead_letters', (b) => o.store.writeDeadLetters(b));
@@ -122,6 +126,38 @@ export class StoreWriter {
     let n = 0;
     for (const l of this.lanes) n += l.pending;
     return n;
+  }
+
+  /** AC3: readings a committed batch did not simply add (duplicates, corrections, superseded replays). */
+  onRevised(cb: RevisedListener): void {
+    this.revisedListeners.push(cb);
+  }
+
+  /** Writes all buffered aggregates; resolves when every aggregate added before the call is durable (LA3). */
+  flushAggregates(): Promise<void> {
+    return this.aggregates.flush();
+  }
+
+  /** LA3: the store's raw readings of a (kind, district) window; empty when the adapter cannot say. */
+  windowReadings(q: WindowReadingsQuery): Promise<Reading[]> {
+    return this.store.windowReadings?.(q) ?? Promise.resolve([]);
+  }
+
+  /** Whether the store can serve windowReadings (late-data recompute, LA3). */
+  get canRecompute(): boolean {
+    return typeof this.store.windowReadings === 'function';
+  }
+
+  private async writeReadings(store: Store, b: readonly Reading[]): Promise<void> {
+    const out = await store.writeReadings(b);
+    if (!out || out.revised.length === 0) return;
+    for (const cb of this.revisedListeners) {
+      try {
+        cb(out.revised);
+      } catch (err) {
+        this.logger.error({ err }, 'onRevised listener failed');
+      }
+    }
   }
 
   onCommitted(cb: CommittedListener): void {

@@ -143,7 +143,8 @@ export const feedRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { 
     if (q.period === '1d') {
       const hours = await ctx.store.aggregates({ ...filter, period: '1h', from, limit: MAX_ROLLUP_ROWS + 1 });
       if (hours.length > MAX_ROLLUP_ROWS) throw new ApiError('BAD_PARAMETER', { parameter: 'from', detail: 'too many hourly rows to fold into days: narrow from/to or add sensor/district/field', detailZh: '資料量過大：請縮小區間或指定 sensor/district/field' });
-      rows = rollupDays(hours).filter((a) => a.start >= c.ts);
+      // LA6: a day that has not ended is partial.
+      rows = rollupDays(hours).filter((a) => a.start >= c.ts).map((a) => (a.start + DAY_MS > ctx.now() ? { ...a, partial: true } : a));
     } else {
       rows = await ctx.store.aggregates({ ...filter, period: q.period, from: Math.max(from, c.ts), limit: q.limit + c.skip + 1 });
     }

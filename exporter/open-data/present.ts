@@ -40,6 +40,7 @@ const FLAG_LABELS: Record<string, string> = {
   SPIKE: 'spike',
   STUCK: 'stuck',
   ESTIMATED: 'estimated',
+  CORRECTED: 'corrected',
 };
 export function flagLabel(name: string): string {
   return FLAG_LABELS[name] ?? name.toLowerCase();
@@ -74,6 +75,8 @@ export function publicAggregate(a: Aggregate | DayAggregate) {
     field: a.field,
     ...(unit !== undefined ? { unit } : {}),
     count: a.count,
+    // LA6: a day not yet ended, or a window emitted while open, is partial.
+    complete: a.partial !== true,
     mean: a.mean,
     min: a.min,
     max: a.max,

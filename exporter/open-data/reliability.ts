@@ -16,8 +16,8 @@ export interface Reliability {
 }
 
 const METHOD =
-  '完整率 = 收到筆數 ÷ 依各感測器回報間隔應收筆數（以每小時行政區統計計算，遲到資料不計）；靜默 = 最新資料超過回報間隔數倍 / ' +
-  'completeness = readings received ÷ readings expected from each sensor\'s interval (from hourly district aggregates; late readings not counted); silent = latest reading older than a few intervals';
+  '完整率 = 收到筆數 ÷ 依各感測器回報間隔應收筆數（以每小時行政區統計計算，含遲到資料）；靜默 = 最新資料超過回報間隔數倍 / ' +
+  'completeness = readings received ÷ readings expected from each sensor\'s interval (from hourly district aggregates, late readings included: LA3); per-sensor figures at /open-data/v1/quality; silent = latest reading older than a few intervals';
 
 /**
  * Reliability figures per feed (issue 5 §9; ANCHORS: "no peer publishes these"). Counts come

@@ -24,7 +24,7 @@ export function rollupDays(hours: readonly Aggregate[]): DayAggregate[] {
     const k = `${h.scope}\u0000${h.key}\u0000${h.field}\u0000${day}`;
     const cur = byKey.get(k);
     if (!cur) {
-      byKey.set(k, { a: { scope: h.scope, key: h.key, kind: h.kind, district: h.district, period: '1d', start: day, field: h.field, count: h.count, mean: h.mean, min: h.min, max: h.max, last: h.last, sum: h.mean * h.count, lastStart: h.start } });
+      byKey.set(k, { a: { scope: h.scope, key: h.key, kind: h.kind, district: h.district, period: '1d', start: day, field: h.field, count: h.count, mean: h.mean, min: h.min, max: h.max, last: h.last, sum: h.mean * h.count, lastStart: h.start, ...(h.partial ? { partial: true } : {}) } });
       continue;
     }
     const a = cur.a;
@@ -32,6 +32,7 @@ export function rollupDays(hours: readonly Aggregate[]): DayAggregate[] {
     a.sum += h.mean * h.count;
     if (h.min < a.min) a.min = h.min;
     if (h.max > a.max) a.max = h.max;
+    if (h.partial) a.partial = true;
     if (h.start > a.lastStart) {
       a.lastStart = h.start;
       a.last = h.last;

@@ -73,7 +73,7 @@ export const AggregatesFeedSchema = Type.Object(
       Type.Object(
         {
           sensorId: Type.String(), period: Type.String(), start: Iso, startMs: Type.Integer(), field: Type.String(), unit: Type.Optional(Type.String()),
-          count: Type.Integer({ minimum: 0 }), mean: Type.Number(), min: Type.Number(), max: Type.Number(), last: Type.Number(),
+          count: Type.Integer({ minimum: 0 }), complete: Type.Optional(Type.Boolean()), mean: Type.Number(), min: Type.Number(), max: Type.Number(), last: Type.Number(),
         },
         { additionalProperties: false },
       ),

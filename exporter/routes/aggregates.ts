@@ -36,6 +36,7 @@ const AggregateItem = Type.Object({
   field: Type.String(),
   unit: Type.Optional(Type.String()),
   count: Type.Integer(),
+  complete: Type.Boolean({ description: '區間已結束且完整 / the window had closed when computed (false: partial)' }),
   mean: Type.Number(),
   min: Type.Number(),
   max: Type.Number(),

@@ -16,6 +16,8 @@ const Component = Type.Object(
 const HealthBody = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('down')]),
   components: Type.Record(Type.String(), Component),
+  // HZ2: what is degraded now and since when.
+  degraded: Type.Optional(Type.Array(Type.Object({ component: Type.String(), since: Type.String(), detail: Type.Optional(Type.String()) }))),
 });
 
 // A probe or scraper must never see a cached answer: both describe this instant.

@@ -110,12 +110,13 @@ export async function readAggregates(conn: DuckDBConnection, aq: AggregateQuery)
   if (aq.kind) w.add((p) => `kind = ${p(aq.kind!, VARCHAR)}`);
   if (aq.district) w.add((p) => `district = ${p(aq.district!, VARCHAR)}`);
   if (aq.field) w.add((p) => `field = ${p(aq.field!, VARCHAR)}`);
-  const sql = `SELECT scope, key, kind, district, period, start, field, n, mean, min, max, last
+  const sql = `SELECT scope, key, kind, district, period, start, field, n, mean, min, max, last, partial
     FROM aggregates ${w} ORDER BY start, key, field LIMIT ${limit}`;
   return rows(conn, sql, w, (r) => ({
     scope: r(0) as Aggregate['scope'], key: r(1) as string, kind: r(2) as SensorKind, district: r(3) as string,
     period: r(4) as AggregatePeriod, start: num(r(5)), field: r(6) as string, count: num(r(7)),
     mean: num(r(8)), min: num(r(9)), max: num(r(10)), last: num(r(11)),
+    ...(r(12) === true ? { partial: true } : {}),
   }));
 }
 

@@ -88,6 +88,8 @@ export const SHARED_DDL: readonly string[] = [
      period VARCHAR NOT NULL, start BIGINT NOT NULL, field VARCHAR NOT NULL,
      n BIGINT NOT NULL, mean DOUBLE, min DOUBLE, max DOUBLE, last DOUBLE,
      PRIMARY KEY (scope, key, period, start, field))`,
+  // LA6: partial = the window was emitted while still open (shutdown flush).
+  `ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS partial BOOLEAN DEFAULT false`,
   // S3: latest state per alert id ...
   `CREATE TABLE IF NOT EXISTS alerts (
      id VARCHAR PRIMARY KEY, rule_id VARCHAR NOT NULL, subject VARCHAR NOT NULL, kind VARCHAR NOT NULL,
@@ -104,5 +106,12 @@ export const SHARED_DDL: readonly string[] = [
      client_id VARCHAR NOT NULL, sensor_id VARCHAR, payload VARCHAR NOT NULL, payload_bytes BIGINT NOT NULL)`,
   // Counts kept apart from the rows so that pruning old dead letters does not lower them
   // (the port: "counted per reason since the store was created").
+  // AC2/AC3: every acknowledged reading that is not (or no longer) the stored row of its
+  // (sensor, ts): an exact re-send ('duplicate', other_seq = the stored row) or values
+  // replaced by a correction ('superseded', other_seq = the correcting reading). Keyed by
+  // the journal seq, so a replay adds nothing: stored rows + audit rows = acknowledged.
+  `CREATE TABLE IF NOT EXISTS reading_audit (
+     seq BIGINT PRIMARY KEY, sensor_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, ts BIGINT NOT NULL,
+     outcome VARCHAR NOT NULL, other_seq BIGINT NOT NULL, flags INTEGER NOT NULL, vals VARCHAR NOT NULL, audited_at BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS dead_letter_counts (reason VARCHAR PRIMARY KEY, n BIGINT NOT NULL)`,
 ];

@@ -2,9 +2,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { KINDS } from '../../domain/index.ts';
+import { KINDS, QualityFlag } from '../../domain/index.ts';
 import type { Aggregate, Alert, AlertChange, DeadLetter, KindDescription, Reading, SensorKind } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, Store, StoreHealth } from '../port.ts';
+import type { AggregateQuery, AlertQuery, AuditCounts, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingQualityRow, ReadingsWriteOutcome, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
 import {
   readAggregates, readAlertHistory, readAlerts, readDeadLetterCounts, readDeadLetters, readLatest, readReadings,
 } from './read.ts';
@@ -121,10 +121,64 @@ export class DuckDbStore implements Store {
     }
   }
 
-  async writeReadings(batch: readonly Reading[]): Promise<void> {
-    if (batch.length === 0) return;
+  async writeReadings(batch: readonly Reading[]): Promise<ReadingsWriteOutcome> {
+    if (batch.length === 0) return { revised: [] };
     const res = await this.write((db) => db.readings.write(batch));
     if (res.duplicates > 0) this.duplicates.inc(res.duplicates);
+    return { revised: res.revised };
+  }
+
+  /** LA3: the raw readings of one kind in one district and time range. */
+  windowReadings(q: WindowReadingsQuery): Promise<Reading[]> {
+    const t = this.tables.get(q.kind);
+    if (!t) return Promise.resolve([]);
+    return this.read('window_readings', async (c) => {
+      const cols = t.fields.map((f) => `"${f.name}"`).join(', ');
+      const rows = (await c.runAndReadAll(
+        `SELECT sensor_id, district, ts, received_at, seq, flags${cols ? ', ' + cols : ''} FROM ${t.table} WHERE district = $1 AND ts >= $2 AND ts < $3`,
+        [q.district, BigInt(q.from), BigInt(q.to)],
+      )).getRowObjects();
+      return rows.map((r) => {
+        const values: Record<string, number | string> = {};
+        for (const f of t.fields) { const v = r[f.name]; if (v !== null && v !== undefined) values[f.name] = typeof v === 'bigint' ? Number(v) : (v as number | string); }
+        return { seq: Number(r.seq), sensorId: r.sensor_id as string, kind: q.kind, district: r.district as string, ts: Number(r.ts), receivedAt: Number(r.received_at), flags: Number(r.flags), values };
+      });
+    });
+  }
+
+  /** DQ1: per-sensor count, late count, device→receive latency percentiles and hours with data. */
+  readingQuality(q: { readonly from: number; readonly to: number }): Promise<ReadingQualityRow[]> {
+    return this.read('reading_quality', async (c) => {
+      const receiveTime = QualityFlag.NO_DEVICE_TIME | QualityFlag.CLOCK_SKEW;
+      const out: ReadingQualityRow[] = [];
+      for (const t of this.tables.values()) {
+        const rows = (await c.runAndReadAll(
+          `SELECT sensor_id, count(*) AS n, count(*) FILTER (WHERE flags & ${QualityFlag.LATE} <> 0) AS late,
+             quantile_cont(received_at - ts, 0.5) FILTER (WHERE flags & ${receiveTime} = 0) AS p50,
+             quantile_cont(received_at - ts, 0.95) FILTER (WHERE flags & ${receiveTime} = 0) AS p95,
+             count(DISTINCT ts // 3600000) AS hours
+           FROM ${t.table} WHERE ts >= $1 AND ts < $2 GROUP BY sensor_id`,
+          [BigInt(q.from), BigInt(q.to)],
+        )).getRowObjects();
+        for (const r of rows) {
+          out.push({
+            sensorId: r.sensor_id as string, count: Number(r.n), late: Number(r.late),
+            latencyP50Ms: r.p50 === null ? null : Number(r.p50), latencyP95Ms: r.p95 === null ? null : Number(r.p95), hoursWithData: Number(r.hours),
+          });
+        }
+      }
+      return out;
+    });
+  }
+
+  /** AC2: rows of the audit trail by outcome. */
+  auditCounts(): Promise<AuditCounts> {
+    return this.read('audit_counts', async (c) => {
+      const rows = (await c.runAndReadAll(`SELECT outcome, count(*) AS n FROM reading_audit GROUP BY outcome`)).getRowObjects();
+      const out = { duplicate: 0, superseded: 0 };
+      for (const r of rows) if (r.outcome === 'duplicate' || r.outcome === 'superseded') out[r.outcome] = Number(r.n);
+      return out;
+    });
   }
 
   async writeAggregates(batch: readonly Aggregate[]): Promise<void> {

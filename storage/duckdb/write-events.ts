@@ -18,7 +18,7 @@ export class EventsWriter {
       { name: 'kind', type: 'VARCHAR' }, { name: 'district', type: 'VARCHAR' }, { name: 'period', type: 'VARCHAR' },
       { name: 'start', type: 'BIGINT' }, { name: 'field', type: 'VARCHAR' }, { name: 'n', type: 'BIGINT' },
       { name: 'mean', type: 'DOUBLE' }, { name: 'min', type: 'DOUBLE' }, { name: 'max', type: 'DOUBLE' },
-      { name: 'last', type: 'DOUBLE' },
+      { name: 'last', type: 'DOUBLE' }, { name: 'partial', type: 'INTEGER' },
     ]);
     this.alerts = new Stage(conn, 'stage_alerts', [
       { name: 'ord', type: 'BIGINT' }, { name: 'change', type: 'VARCHAR' }, { name: 'snapshot', type: 'VARCHAR' },
@@ -46,15 +46,15 @@ export class EventsWriter {
       for (let i = 0; i < batch.length; i++) {
         const a = batch[i]!;
         s.big(i); s.str(a.scope); s.str(a.key); s.str(a.kind); s.str(a.district); s.str(a.period);
-        s.big(a.start); s.str(a.field); s.big(a.count); s.dbl(a.mean); s.dbl(a.min); s.dbl(a.max); s.dbl(a.last);
+        s.big(a.start); s.str(a.field); s.big(a.count); s.dbl(a.mean); s.dbl(a.min); s.dbl(a.max); s.dbl(a.last); s.int(a.partial ? 1 : 0);
         s.end();
       }
       s.flush();
-      await this.conn.run(`INSERT INTO aggregates
-        SELECT scope, key, kind, district, period, start, field, n, mean, min, max, last FROM ${s.table}
+      await this.conn.run(`INSERT INTO aggregates (scope, key, kind, district, period, start, field, n, mean, min, max, last, partial)
+        SELECT scope, key, kind, district, period, start, field, n, mean, min, max, last, partial <> 0 FROM ${s.table}
         QUALIFY row_number() OVER (PARTITION BY scope, key, period, start, field ORDER BY ord DESC) = 1
         ON CONFLICT (scope, key, period, start, field) DO UPDATE SET kind = excluded.kind, district = excluded.district,
-          n = excluded.n, mean = excluded.mean, min = excluded.min, max = excluded.max, last = excluded.last`);
+          n = excluded.n, mean = excluded.mean, min = excluded.min, max = excluded.max, last = excluded.last, partial = excluded.partial`);
       await this.conn.run(`DELETE FROM ${s.table}`);
     });
   }

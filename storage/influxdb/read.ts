@@ -1,6 +1,6 @@
 import type { Aggregate, Alert, AlertChange, DeadLetter, FieldValue, Reading, RejectReason, SensorKind } from '../../domain/index.ts';
 import { KINDS } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, WindowReadingsQuery } from '../port.ts';
 import type { InfluxHttp } from './http.ts';
 import { from, ident, limitOf, rowsOf, Where } from './influxql.ts';
 import type { ResolvedInfluxOptions } from './options.ts';
@@ -35,6 +35,16 @@ export class InfluxReader {
     }
     out.sort((a, b) => (order === 'ASC' ? a.ts - b.ts : b.ts - a.ts));
     return out.slice(0, limit);
+  }
+
+  /** LA3: every reading of one kind in one district in [from, to) (late-data recompute). */
+  async windowReadings(q: WindowReadingsQuery): Promise<Reading[]> {
+    const w = new Where().eq('district', q.district).time('>=', q.from).time('<', q.to);
+    const out: Reading[] = [];
+    for (const s of await this.select(`SELECT * FROM ${this.measurements(q.kind)}${w}`)) {
+      for (const r of s.rows) out.push(toReading(s.name, r));
+    }
+    return out;
   }
 
   /** Newest reading per sensor: GROUP BY sensor_id … ORDER BY time DESC LIMIT 1. Sorted by sensor id. */

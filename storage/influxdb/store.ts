@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Aggregate, Alert, AlertChange, DeadLetter, Reading, Sensor } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, Store, StoreHealth } from '../port.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
 import { Spool } from '../spool.ts';
 import { parseTarget, type TargetKey } from './batch.ts';
 import { InfluxHttp } from './http.ts';
@@ -97,6 +97,21 @@ export class InfluxStore implements Store {
   latest(q: LatestQuery): Promise<Reading[]> {
     return this.reader.latest(q);
   }
+  /** LA3: raw readings of a (kind, district) window for the late-data recompute. */
+  async windowReadings(q: WindowReadingsQuery): Promise<Reading[]> {
+    // A write resolves once spooled; the recompute must see every line, so wait for delivery
+    // (bounded: while InfluxDB is down the job fails and is retried at a later tick).
+    const w = this.w();
+    w.flush();
+    for (let waited = 0; ; waited += 20) {
+      const s = w.status();
+      if (s.backlogLines === 0 && s.queuedLines === 0) break;
+      if (waited >= 5_000) throw new Error(`influx: ${s.backlogLines + s.queuedLines} lines not yet delivered; recompute later`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.reader.windowReadings(q);
+  }
+
   readings(q: ReadingQuery): Promise<Reading[]> {
     return this.reader.readings(q);
   }
@@ -129,7 +144,7 @@ export class InfluxStore implements Store {
     const detail = [
       up ? 'reachable' : 'unreachable',
       `backlog ${s.backlogLines} lines`,
-      s.lastError ? `last error ${new Date(s.lastErrorAt!).toISOString()}: ${s.lastError}` : undefined,
+      s.lastError && s.failing ? `failing since the error at ${new Date(s.lastErrorAt!).toISOString()}: ${s.lastError}` : undefined,
     ].filter(Boolean).join('; ');
     // Spooled data is safe but not yet queryable: healthy only when reachable and the spool is empty.
     return { ok: up && s.backlogLines === 0, adapter: this.name, detail };

@@ -44,6 +44,8 @@ export interface WriterStatus {
   readonly lastSuccessAt?: number;
   readonly lastErrorAt?: number;
   readonly lastError?: string;
+  /** HZ1: the last attempt failed (the last error is newer than the last success). */
+  readonly failing?: boolean;
 }
 
 export class InfluxWriter {
@@ -124,6 +126,8 @@ export class InfluxWriter {
       queuedLines: this.queued,
       ...(d.lastSuccessAt !== undefined && { lastSuccessAt: d.lastSuccessAt }),
       ...(d.lastErrorAt !== undefined && { lastErrorAt: d.lastErrorAt, lastError: d.lastError }),
+      // HZ1: failing now only when the last error is newer than the last success.
+      failing: d.lastErrorAt !== undefined && (d.lastSuccessAt === undefined || d.lastErrorAt > d.lastSuccessAt),
     };
   }
 

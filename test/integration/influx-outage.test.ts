@@ -35,6 +35,7 @@ describe('InfluxDB outage', () => {
       assert.ok(peak > 0, 'writes during the outage went to the spool');
       assert.match(s.store.status().lastError ?? '', /ECONNREFUSED|fetch failed|timeout/);
       assert.equal((await s.store.health()).ok, false, 'health reports the outage');
+      assert.equal(s.store.status().failing, true, 'HZ1: failing while the server is down');
 
       await d.resume();
       // Keep writing while the backlog drains: new lines queue behind it (W3).
@@ -47,6 +48,9 @@ describe('InfluxDB outage', () => {
       assert.ok((await metric(s.metrics, 'civic_influx_replayed_lines_total')) >= peak);
       assert.equal(await metric(s.metrics, 'civic_influx_backlog_lines'), 0);
       assert.equal((await s.store.health()).ok, true);
+      // HZ1: the old error is history once a write succeeded and the spool drained (/healthz back to ok).
+      assert.equal(s.store.status().failing, false, 'HZ1: not failing after recovery');
+      assert.doesNotMatch((await s.store.health()).detail ?? '', /failing/, 'HZ1: health detail no longer reports the old error');
     } finally {
       await s.cleanup();
     }
