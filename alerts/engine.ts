@@ -1,4 +1,3 @@
-import type { AlertEngine } from '../analytics/alert-engine.ts';
 import type { AlertChange, Alert, LocalizedText, Reading, Sensor } from '../domain/index.ts';
 import type { AqiTable } from './aqi/table.ts';
 import { evaluateComposite } from './composite.ts';
@@ -39,6 +38,49 @@ interface Entry {
 
 const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subject}`;
 
+/** Evaluator state fields derived from the rule and the registry (recomputed, never snapshotted). */
+const DERIVED = new Set(['levels', 'rise', 'etaTo', 'minPerHour']);
+
+/** One slot's engine state in a snapshot (EN4). */
+export interface SlotSnapshot {
+  readonly rule: string;
+  /** The rule's configuration as JSON: state is taken back only for the same rule. */
+  readonly conf: string;
+  readonly subject: string;
+  readonly lastTs: number;
+  readonly transitions: readonly number[];
+  readonly clearSince: number;
+  readonly lastVerdict?: Verdict;
+  readonly state: unknown;
+}
+export interface EngineSnapshot {
+  readonly version: 1;
+  readonly slots: readonly SlotSnapshot[];
+}
+
+const ruleConf = (r: RuleConfig): string => JSON.stringify(r);
+
+/** JSON with NaN/±Infinity and typed arrays preserved (evaluator states use both). */
+export function snapshotToJson(s: EngineSnapshot): string {
+  return JSON.stringify(s, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $n: String(v) };
+    if (v instanceof Float64Array) return { $f64: Array.from(v, (x) => (Number.isFinite(x) ? x : String(x))) };
+    if (v instanceof Uint32Array) return { $u32: Array.from(v) };
+    return v;
+  });
+}
+export function snapshotFromJson(text: string): EngineSnapshot {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      if (typeof o.$n === 'string') return Number(o.$n);
+      if (Array.isArray(o.$f64)) return Float64Array.from(o.$f64 as (number | string)[], (x) => Number(x));
+      if (Array.isArray(o.$u32)) return Uint32Array.from(o.$u32 as number[]);
+    }
+    return v;
+  }) as EngineSnapshot;
+}
+
 /**
  * The configurable alert engine behind analytics' AlertEngine seam (AE1–AE4 hold:
  * pure transitions, one open alert per slot, deterministic ids, restore without replays
@@ -51,7 +93,7 @@ const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subje
  *     comparisons, no timers) and only the held (flapping) slots; composites look only
  *     at the slots of the rules they name.
  */
-export class ConfigurableAlertEngine implements AlertEngine {
+export class ConfigurableAlertEngine {
   private rules: RuleSet;
   private readonly evaluators: Partial<Record<string, AnyEvaluator>>;
   private readonly entries = new Map<string, Entry>();
@@ -59,6 +101,8 @@ export class ConfigurableAlertEngine implements AlertEngine {
   private readonly slots = new Map<string, Slot>();
   /** Restored alerts waiting for their slot. */
   private readonly pending = new Map<string, EngineAlert>();
+  /** Snapshotted slot states waiting for their slot (EN4). */
+  private readonly snapped = new Map<string, SlotSnapshot>();
   private readonly districtNames = new Map<string, LocalizedText>();
   /** Slots per rule id: composites count over these, not over every slot (EN2). */
   private readonly slotsByRule = new Map<string, Slot[]>();
@@ -106,6 +150,44 @@ export class ConfigurableAlertEngine implements AlertEngine {
 
   restore(open: readonly Alert[]): void {
     for (const a of open) if (a.state !== 'resolved') this.pending.set(key(a.ruleId, a.subject), { ...a });
+  }
+
+  /**
+   * EN4 (AL3) The engine's whole evaluation state — every slot's last evaluated event time,
+   * transitions, flap hold and its evaluator state (duration streaks, stuck counters,
+   * freshness clocks, rate windows, AQI buckets) — as plain data. Restored before the
+   * journal replay, readings already evaluated (ts ≤ lastTs) are skipped (AE4), so a
+   * restart neither repeats transitions nor loses a duration in progress.
+   */
+  snapshot(): EngineSnapshot {
+    const slots: SlotSnapshot[] = [];
+    for (const entry of this.entries.values()) {
+      for (const it of entry.items) {
+        const sl = it.slot;
+        if (!Number.isFinite(sl.lastTs) && it.ev.onTick === undefined) continue;
+        const state: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(it.state as Record<string, unknown>)) if (!DERIVED.has(k)) state[k] = v;
+        slots.push({ rule: it.rule.id, conf: ruleConf(it.rule), subject: sl.subject, lastTs: sl.lastTs, transitions: sl.transitions, clearSince: sl.clearSince, ...(sl.lastVerdict ? { lastVerdict: sl.lastVerdict } : {}), state });
+      }
+    }
+    for (const [k, s] of this.snapped) if (!this.slots.has(k)) slots.push(s); // not yet re-attached
+    return { version: 1, slots };
+  }
+
+  restoreSnapshot(s: EngineSnapshot): void {
+    if (s.version !== 1) return;
+    for (const sl of s.slots) this.snapped.set(key(sl.rule, sl.subject), sl);
+  }
+
+  /** The store holds this alert as resolved: the engine forgets it too (AL7 one view). */
+  drop(id: string): void {
+    for (const s of this.slots.values()) {
+      if (s.alert?.id !== id) continue;
+      s.alert = undefined;
+      s.clearSince = Number.NaN;
+      this.held.delete(s);
+    }
+    for (const [k, a] of this.pending) if (a.id === id) this.pending.delete(k);
   }
 
   onReading(r: Reading, sensor: Sensor): AlertChange[] {
@@ -243,12 +325,27 @@ export class ConfigurableAlertEngine implements AlertEngine {
       const slot = this.slotFor(rule, sensor.id, { kind: sensor.kind, district: sensor.district.code, name: sensor.name });
       const k = key(rule.id, sensor.id);
       const restored = this.pending.get(k);
+      const snap = this.snapped.get(k);
+      if (snap) this.snapped.delete(k);
+      const exact = snap !== undefined && snap.conf === ruleConf(rule);
+      if (exact) {
+        // EN4: the evaluation state as it was; the alert itself comes from the state store.
+        Object.assign(state as object, snap.state);
+        slot.lastTs = Math.max(slot.lastTs, snap.lastTs);
+        slot.transitions = [...snap.transitions];
+        slot.clearSince = snap.clearSince;
+        slot.lastVerdict = snap.lastVerdict;
+      }
       if (restored) {
         this.pending.delete(k);
         slot.alert = restored;
-        slot.lastTs = Math.max(slot.lastTs, restored.updatedAt); // AE4
-        ev.restore?.(state, restored, rule);
+        if (!exact) {
+          slot.lastTs = Math.max(slot.lastTs, restored.updatedAt); // AE4
+          ev.restore?.(state, restored, rule);
+        }
+        if (!Number.isNaN(slot.clearSince)) this.held.add(slot);
       } else if (slot.alert) ev.restore?.(state, slot.alert, rule); // registry reload: new Sensor object
+      else if (exact) slot.clearSince = Number.NaN;
       items.push({ rule, ev, state, slot });
     }
     const entry: Entry = { sensor, items, tickItems: items.filter((i) => i.ev.onTick !== undefined) };

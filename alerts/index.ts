@@ -4,6 +4,7 @@
  * backtest. `createAlerts` builds the runtime the composition root wires in; the staff
  * HTTP routes live in exporter/staff (a Fastify plugin taking `alerts.service`).
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { AlertChange, LocalizedText, Sensor } from '../domain/index.ts';
@@ -18,7 +19,8 @@ import { AlertService } from './service.ts';
 import { AlertStateStore } from './state-store.ts';
 import type { RuleSet } from './types.ts';
 
-export { createAlertEngine, ConfigurableAlertEngine, type AlertEngineOptions } from './engine.ts';
+export { createAlertEngine, ConfigurableAlertEngine, type AlertEngineOptions, type EngineSnapshot } from './engine.ts';
+export { alertId } from './lifecycle.ts';
 export { loadRules, parseRules, RuleConfigError } from './config/load.ts';
 export { loadAqiTable, subIndex, bandOf, type AqiTable } from './aqi/table.ts';
 export { Router, loadContacts, parseContacts, type ContactsDoc } from './routing.ts';
@@ -93,6 +95,7 @@ export async function createAlerts(o: AlertsOptions): Promise<Alerts> {
     ...(o.sleep ? { sleep: o.sleep } : {}),
     ...(o.now ? { now: o.now } : {}),
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    snapshotFile: path.join(o.stateDir, 'engine-snapshot.json'),
   });
   return {
     engine,

@@ -127,13 +127,12 @@ export class App {
       writer: this.writer,
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
       ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
-      engine: this.alerts.engine,
-      onAlertChanges: (changes) => void this.alerts.service.handle(changes),
+      alerts: this.alerts.service,
       logger,
       metrics,
     });
     // The alert service's state file is the source of truth for open alerts: it restores the engine.
-    this.alerts.service.restore();
+    await this.alerts.service.restore();
     this.processor.connect(this.ingest.readings$);
 
     // Recovery: everything after the checkpoint is replayed through the same path
