@@ -14,7 +14,7 @@ import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
-import { createAlerts, authenticateStaff, type Alerts } from '../alerts/index.ts';
+import { createAlerts, authenticateStaff, verifyToken, type Alerts } from '../alerts/index.ts';
 import { staffRoutes } from '../exporter/staff/index.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -155,6 +155,11 @@ export class App {
       health: () => this.health(),
       metrics,
       sensorStatus: (id) => this.ingest.sensorStatus(id),
+      // AL9: the internal alert list needs a staff token; items carry their rule's public/capStatus.
+      alertAccess: {
+        authorize: (h) => h?.startsWith('Bearer ') === true && verifyToken(this.alerts.store, h.slice(7).trim()) !== undefined,
+        meta: (a) => ({ public: this.alerts.engine.ruleConfig(a.ruleId)?.public === true, capStatus: this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual' }),
+      },
       logger,
       ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
       ...(config.openData.enabled

@@ -46,6 +46,8 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Clock for range defaults and staleness; Date.now unless a test pins time. */
   now?: () => number;
+  /** Staff token check and rule facts for GET /api/v1/alerts (AL9); absent = that route answers 401. */
+  alertAccess?: ApiContext['alertAccess'];
   /** The public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk); absent = not served. */
   openData?: Omit<OpenDataOptions, 'store' | 'registry' | 'logger' | 'metrics' | 'now' | 'baseUrl'>;
 }
@@ -70,6 +72,7 @@ export function createApi(o: ApiOptions): ApiServer {
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...o.limits }),
     baseUrl,
     now: o.now ?? Date.now,
+    ...(o.alertAccess ? { alertAccess: o.alertAccess } : {}),
   });
 
   const app = Fastify({
