@@ -24,7 +24,7 @@ export { alertId } from './lifecycle.ts';
 export { loadRules, parseRules, RuleConfigError } from './config/load.ts';
 export { loadAqiTable, subIndex, bandOf, type AqiTable } from './aqi/table.ts';
 export { Router, loadContacts, parseContacts, type ContactsDoc } from './routing.ts';
-export { Escalator, inQuietHours } from './escalation.ts';
+export { Escalator, inQuietHours, type Notice } from './escalation.ts';
 export { AlertService, type AlertServiceOptions } from './service.ts';
 export { AlertStateStore, type StaffRole, type TokenRec, type DeliveryRec, type AuditRec, type NoteRec } from './state-store.ts';
 export { addStaff, verifyToken, hashToken, roleAtLeast } from './staff-tokens.ts';

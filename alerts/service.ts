@@ -36,6 +36,8 @@ export interface AlertServiceOptions {
   readonly persist?: (changes: AlertChange[]) => void;
   /** Where the engine snapshot is kept (EN4); omitted = no snapshot (tests of delivery only). */
   readonly snapshotFile?: string;
+  /** Observes every notice the escalator decides (audit, metrics, tests), before delivery. */
+  readonly onNotice?: (n: Notice) => void;
   /** Snapshot at most this often from the tick (default 60 s; also written at close). */
   readonly snapshotEveryMs?: number;
   readonly logger: Logger;
@@ -353,6 +355,7 @@ export class AlertService {
 
   private notify(notices: readonly Notice[]): void {
     for (const n of notices) {
+      this.o.onNotice?.(n);
       const { subject, text } = renderNotification(n.alert, { baseUrl: this.o.baseUrl, reason: n.reason, ...(this.o.location?.(n.alert.district) ? { location: this.o.location(n.alert.district)! } : {}) });
       for (const id of n.contacts) {
         const c = this.o.router.contact(id);
