@@ -52,9 +52,15 @@ export interface SlotSnapshot {
   readonly clearSince: number;
   readonly lastVerdict?: Verdict;
   readonly state: unknown;
+  /** The slot's alert when the snapshot was taken. */
+  readonly alert?: EngineAlert;
+  /** Taken for a rule reload (the alerts are live in `pending`, never ghosts). */
+  readonly reload?: boolean;
 }
 export interface EngineSnapshot {
   readonly version: 1;
+  /** Highest journal seq evaluated: the journal must keep everything after it (AL3). */
+  readonly seq: number;
   readonly slots: readonly SlotSnapshot[];
 }
 
@@ -109,6 +115,14 @@ export class ConfigurableAlertEngine {
   /** Flapping alerts held through a clear: the only slots the tick must visit (EN2). */
   private readonly held = new Set<Slot>();
   private composites: readonly CompositeRule[] = [];
+  /**
+   * EN4 Alerts of the snapshot that the state file has since resolved: kept in their slot so
+   * the replay re-derives (and the service drops) their resolution instead of opening a
+   * new alert, but invisible in open()/get() and to staff actions.
+   */
+  private readonly ghosts = new Set<string>();
+  /** Highest reading seq evaluated (EN4). */
+  private maxSeq = 0;
   private ruleIds = new Set<string>();
 
   constructor(private readonly o: AlertEngineOptions) {
@@ -122,7 +136,7 @@ export class ConfigurableAlertEngine {
     this.ruleIds = new Set(this.rules.rules.filter((r) => r.enabled).map((r) => r.id));
   }
 
-  /** Reload rules without losing alert state: open alerts re-attach by rule id; streaks restart. */
+  /** Reload rules without losing alert state: open alerts re-attach by rule id; unchanged rules keep their state (EN4). */
   /** Round-robin position of the tick scan over `entries` (see tickBudget). */
   private tickCursor: IterableIterator<Entry> | undefined;
   private sensorsRegistered = false;
@@ -133,8 +147,12 @@ export class ConfigurableAlertEngine {
   }
 
   setRules(rules: RuleSet): void {
+    // EN4: slots of unchanged rules keep their evaluation state (streaks, counters, lastTs).
+    const snap = this.snapshot();
     this.rules = rules;
     for (const a of this.open()) this.pending.set(key(a.ruleId, a.subject), a);
+    this.snapped.clear();
+    for (const sl of snap.slots) this.snapped.set(key(sl.rule, sl.subject), { ...sl, reload: true });
     this.entries.clear();
     this.tickCursor = undefined;
     this.sensorsRegistered = false;
@@ -167,20 +185,32 @@ export class ConfigurableAlertEngine {
         if (!Number.isFinite(sl.lastTs) && it.ev.onTick === undefined) continue;
         const state: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(it.state as Record<string, unknown>)) if (!DERIVED.has(k)) state[k] = v;
-        slots.push({ rule: it.rule.id, conf: ruleConf(it.rule), subject: sl.subject, lastTs: sl.lastTs, transitions: sl.transitions, clearSince: sl.clearSince, ...(sl.lastVerdict ? { lastVerdict: sl.lastVerdict } : {}), state });
+        slots.push({ rule: it.rule.id, conf: ruleConf(it.rule), subject: sl.subject, lastTs: sl.lastTs, transitions: sl.transitions, clearSince: sl.clearSince, ...(sl.lastVerdict ? { lastVerdict: sl.lastVerdict } : {}), ...(sl.alert && !this.ghosts.has(sl.alert.id) ? { alert: sl.alert } : {}), state });
       }
     }
     for (const [k, s] of this.snapped) if (!this.slots.has(k)) slots.push(s); // not yet re-attached
-    return { version: 1, slots };
+    return { version: 1, seq: this.maxSeq, slots };
   }
 
   restoreSnapshot(s: EngineSnapshot): void {
     if (s.version !== 1) return;
+    if (Number.isFinite(s.seq) && s.seq > this.maxSeq) this.maxSeq = s.seq;
     for (const sl of s.slots) this.snapped.set(key(sl.rule, sl.subject), sl);
+  }
+
+  /** SV7: the record holds a newer state of this alert than the replay re-derived: continue from it. */
+  adopt(a: EngineAlert): void {
+    for (const s of this.slots.values()) if (s.alert?.id === a.id) s.alert = { ...a };
+  }
+
+  /** A change of this alert was delivered: it is no ghost (EN4). */
+  confirm(id: string): void {
+    this.ghosts.delete(id);
   }
 
   /** The store holds this alert as resolved: the engine forgets it too (AL7 one view). */
   drop(id: string): void {
+    this.ghosts.delete(id);
     for (const s of this.slots.values()) {
       if (s.alert?.id !== id) continue;
       s.alert = undefined;
@@ -192,6 +222,7 @@ export class ConfigurableAlertEngine {
 
   onReading(r: Reading, sensor: Sensor): AlertChange[] {
     const entry = this.entryFor(sensor);
+    if (r.seq > this.maxSeq) this.maxSeq = r.seq;
     const out: AlertChange[] = [];
     for (const it of entry.items) {
       if (it.ev.onReading === undefined) continue;
@@ -253,12 +284,13 @@ export class ConfigurableAlertEngine {
 
   open(): EngineAlert[] {
     const list: EngineAlert[] = [];
-    for (const s of this.slots.values()) if (s.alert) list.push({ ...s.alert });
+    for (const s of this.slots.values()) if (s.alert && !this.ghosts.has(s.alert.id)) list.push({ ...s.alert });
     for (const a of this.pending.values()) list.push({ ...a });
     return list;
   }
 
   get(id: string): EngineAlert | undefined {
+    if (this.ghosts.has(id)) return undefined;
     for (const s of this.slots.values()) if (s.alert?.id === id) return { ...s.alert };
     for (const a of this.pending.values()) if (a.id === id) return { ...a };
     return undefined;
@@ -278,6 +310,7 @@ export class ConfigurableAlertEngine {
   }
 
   private manual(id: string, f: (a: EngineAlert) => EngineAlert | undefined): AlertChange | undefined {
+    if (this.ghosts.has(id)) return undefined;
     const apply = (cur: EngineAlert, store: (next: EngineAlert | undefined) => void): AlertChange | undefined => {
       const next = f(cur);
       if (next === undefined) return undefined;
@@ -336,16 +369,30 @@ export class ConfigurableAlertEngine {
         slot.clearSince = snap.clearSince;
         slot.lastVerdict = snap.lastVerdict;
       }
-      if (restored) {
+      const was = exact ? snap.alert : undefined;
+      if (exact && snap.reload !== true && ev.onTick === undefined) {
+        // EN4 deterministic restart: the slot continues from the snapshot (its alert as of then);
+        // the journal replay re-derives every later change, which the service recognises (SV7).
+        if (restored) this.pending.delete(k);
+        if (was !== undefined) {
+          slot.alert = { ...was };
+          if (restored?.id !== was.id) this.ghosts.add(was.id); // resolved since: invisible until re-derived
+        }
+      } else if (restored) {
         this.pending.delete(k);
         slot.alert = restored;
-        if (!exact) {
+        // The state file knows an alert the snapshot does not (opened after it): restore from the alert (AE4).
+        if (was?.id !== restored.id) {
           slot.lastTs = Math.max(slot.lastTs, restored.updatedAt); // AE4
           ev.restore?.(state, restored, rule);
         }
         if (!Number.isNaN(slot.clearSince)) this.held.add(slot);
       } else if (slot.alert) ev.restore?.(state, slot.alert, rule); // registry reload: new Sensor object
-      else if (exact) slot.clearSince = Number.NaN;
+      else if (was !== undefined && snap?.reload !== true) {
+        slot.alert = { ...was };
+        this.ghosts.add(was.id);
+      } else if (exact) slot.clearSince = Number.NaN;
+      if (slot.alert && !Number.isNaN(slot.clearSince)) this.held.add(slot);
       items.push({ rule, ev, state, slot });
     }
     const entry: Entry = { sensor, items, tickItems: items.filter((i) => i.ev.onTick !== undefined) };
@@ -379,7 +426,7 @@ export class ConfigurableAlertEngine {
   }
 
   private *openOf(ruleId: string): Iterable<EngineAlert> {
-    for (const s of this.slotsByRule.get(ruleId) ?? []) if (s.alert) yield s.alert;
+    for (const s of this.slotsByRule.get(ruleId) ?? []) if (s.alert && !this.ghosts.has(s.alert.id)) yield s.alert;
   }
 
   /**

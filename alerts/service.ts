@@ -11,7 +11,7 @@ import { snapshotFromJson, snapshotToJson, type ConfigurableAlertEngine } from '
 import { Escalator, type Notice } from './escalation.ts';
 import { alertLink, renderNotification } from './messages.ts';
 import type { Router } from './routing.ts';
-import type { AlertStateStore, DeliveryRec } from './state-store.ts';
+import type { AlertStateStore, ChangeRec, DeliveryRec } from './state-store.ts';
 import type { EngineAlert, RuleSet } from './types.ts';
 
 export interface AlertServiceOptions {
@@ -68,6 +68,13 @@ export interface AlertServiceOptions {
  *     up/down events (whatever their client ids); the engine sees "connected" when the
  *     first session starts and "disconnected" only when the last one ended.
  */
+/** The recorded alert right after history entry i, with the staff actions that directly followed it. */
+function asOf(hist: readonly ChangeRec[], i: number): EngineAlert {
+  let j = i;
+  while (j + 1 < hist.length && hist[j + 1]!.by !== undefined) j++;
+  return hist[j]!.alert;
+}
+
 export class AlertService {
   readonly escalator = new Escalator();
   private readonly topicChains = new Map<string, Promise<undefined>>();
@@ -83,6 +90,7 @@ export class AlertService {
   /** SV8 open alerts per sensor topic (for the summary). */
   private readonly openBySubject = new Map<string, Map<string, EngineAlert>>();
   private lastSnapshotAt = Number.NEGATIVE_INFINITY;
+  private savedSeq = 0;
   private snapshotting: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: AlertServiceOptions) {
@@ -110,7 +118,15 @@ export class AlertService {
       const text = await readFile(this.o.snapshotFile, 'utf8').catch(() => undefined);
       if (text !== undefined) {
         try {
-          this.o.engine.restoreSnapshot(snapshotFromJson(text));
+          const snap = snapshotFromJson(text);
+          // Each slot's alert as recorded at the snapshot, plus the staff actions that followed it.
+          const slots = snap.slots.map((sl) => {
+            const hist = sl.alert ? this.o.store.history.get(sl.alert.id) : undefined;
+            const i = hist?.findIndex((h) => h.by === undefined && h.alert.updatedAt === sl.alert!.updatedAt && h.alert.severity === sl.alert!.severity && h.alert.flapping === sl.alert!.flapping) ?? -1;
+            return i >= 0 ? { ...sl, alert: asOf(hist!, i) } : sl;
+          });
+          this.o.engine.restoreSnapshot({ ...snap, slots });
+          if (Number.isFinite(snap.seq)) this.savedSeq = snap.seq;
         } catch (err) {
           this.o.logger.warn({ err, file: this.o.snapshotFile }, 'alert engine snapshot unreadable; rebuilding from the open alerts');
         }
@@ -162,18 +178,34 @@ export class AlertService {
     return recorded;
   }
 
-  /** SV7 */
+  /**
+   * SV7 Is this change new, or one already on record (a replay)? A replayed change has the
+   * same alert id, type, severity, flapping mark and updatedAt as a recorded one (the
+   * engine is deterministic on event time); the engine then continues from the recorded
+   * state right after it, staff actions that followed included. A change of an alert
+   * recorded as resolved is never new.
+   */
   private isNew(c: AlertChange): boolean {
-    const prev = this.o.store.alerts.get(c.alert.id);
-    if (prev === undefined) return true;
-    if (prev.state === 'resolved') {
-      if (c.type !== 'resolved') this.o.engine.drop(c.alert.id);
+    const a = c.alert as EngineAlert;
+    const hist = this.o.store.history.get(a.id);
+    if (hist === undefined) {
+      this.o.engine.confirm(a.id);
+      return true;
+    }
+    const i = hist.findIndex((h) => h.by === undefined && h.type === c.type && h.alert.updatedAt === a.updatedAt && h.alert.severity === a.severity && h.alert.flapping === a.flapping);
+    const prev = this.o.store.alerts.get(a.id);
+    if (i >= 0) {
+      const next = asOf(hist, i);
+      if (next.state === 'resolved') this.o.engine.drop(a.id);
+      else this.o.engine.adopt(next);
       return false;
     }
-    if (c.type === 'opened') return false;
-    const a = c.alert as EngineAlert;
-    if (a.updatedAt < prev.updatedAt) return false;
-    return !(a.updatedAt === prev.updatedAt && c.type !== 'resolved' && a.state === prev.state && a.severity === prev.severity && a.flapping === prev.flapping);
+    if (prev?.state === 'resolved' || c.type === 'opened') {
+      this.o.engine.drop(a.id);
+      return false;
+    }
+    this.o.engine.confirm(a.id);
+    return true;
   }
 
   /**
@@ -218,11 +250,21 @@ export class AlertService {
     }
   }
 
+  /**
+   * AL3 The highest journal seq whose evaluation is in the snapshot on disk: the journal
+   * checkpoint never passes it, so a crash replays everything the snapshot has not seen.
+   * Infinity when no snapshot is configured.
+   */
+  get snapshotSeq(): number {
+    return this.o.snapshotFile ? this.savedSeq : Number.POSITIVE_INFINITY;
+  }
+
   /** EN4: writes the engine snapshot atomically (temp file, fsync, rename); writes never overlap. */
   saveSnapshot(): Promise<void> {
     const file = this.o.snapshotFile;
     if (!file) return Promise.resolve();
-    const text = snapshotToJson(this.o.engine.snapshot());
+    const snap = this.o.engine.snapshot();
+    const text = snapshotToJson(snap);
     this.snapshotting = this.snapshotting.then(async () => {
       await mkdir(path.dirname(file), { recursive: true });
       const tmp = `${file}.tmp`;
@@ -234,6 +276,7 @@ export class AlertService {
         await fh.close();
       }
       await rename(tmp, file);
+      this.savedSeq = Math.max(this.savedSeq, snap.seq);
     });
     return this.snapshotting;
   }
@@ -261,11 +304,12 @@ export class AlertService {
     return true;
   }
 
-  /** Shutdown: no new retries (RY3); in-flight attempts finish. */
-  async close(): Promise<void> {
+  /** Shutdown: no new retries (RY3); in-flight attempts finish; the engine snapshot is written (`snapshot: false`: tests of a crash). */
+  async close(o: { snapshot?: boolean } = {}): Promise<void> {
     this.closing = true;
     for (const wake of this.sleepers) wake();
     await this.idle();
+    if (o.snapshot === false) return;
     await this.saveSnapshot().catch((err: Error) => this.o.logger.error({ err }, 'alert engine snapshot failed'));
   }
 

@@ -232,7 +232,8 @@ export class App {
         const retained = this.processor.retainedFromSeq() - 1;
         const watermarkMs = this.processor.watermarkMs;
         await this.writer.flush();
-        const safe = Math.min(this.writer.committedSeq, retained);
+        // AL3: nor past what the alert engine's snapshot on disk has evaluated.
+        const safe = Math.min(this.writer.committedSeq, retained, this.alerts.service.snapshotSeq);
         this.journal.checkpoint(safe, Number.isFinite(watermarkMs) ? { watermarkMs } : {});
         this.journal.persistCheckpoint();
         if (this.influx) await this.sampleForInflux(Date.now());

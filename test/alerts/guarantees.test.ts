@@ -5,45 +5,13 @@ import { after, describe, it } from 'node:test';
 import type { Sensor } from '../../domain/index.ts';
 import { HOUR, MIN, T0, parkingSensor, reading, riverSensor, streetlightSensor } from '../analytics/fixtures.ts';
 import { openStore } from '../exporter/fixture.ts';
-import { L, ruleSet } from './helpers.ts';
-import { received, startVirtual, storeView, type Virtual } from './virtual.ts';
+import { CONTACTS, RULES, received, startVirtual, storeView, type Virtual } from './virtual.ts';
 
 /**
  * The alert guarantees AL1–AL9 (ARCHITECTURE.md "Alerts"), one deterministic situation
  * each, on the real alert runtime and a virtual clock. test/alerts/generated.test.ts
  * checks the same invariants on generated sequences.
  */
-export const RULES = ruleSet([
-  {
-    id: 'river',
-    type: 'threshold',
-    target: { params: { station: 'river' } },
-    field: 'currentLevel',
-    levels: [
-      { severity: 'critical', above: { param: 'warningLevels.level1' }, label: L('一級警戒') },
-      { severity: 'warning', above: { param: 'warningLevels.level2' }, label: L('二級警戒') },
-      { severity: 'advisory', above: { param: 'warningLevels.level3' }, label: L('三級警戒') },
-    ],
-  },
-  { id: 'river.stuck', type: 'stuck', target: { params: { station: 'river' } }, field: 'currentLevel', count: 3, severity: 'advisory', label: L('stuck') },
-  { id: 'parking.stuck', type: 'stuck', target: { kinds: ['parking'] }, field: 'occupiedSpotNumber', minutes: 360, severity: 'advisory', label: L('parking stuck') },
-  { id: 'health.silent', type: 'freshness', factor: 3, severity: 'advisory', label: L('silent') },
-  { id: 'health.offline', type: 'offline', graceMinutes: 2, severity: 'warning', label: L('offline') },
-  { id: 'light.no-draw', type: 'threshold', target: { kinds: ['streetlight'] }, field: 'powerConsumption', schedule: 'on', levels: [{ severity: 'warning', below: 1, label: L('no draw') }] },
-  { id: 'drill.river', type: 'threshold', target: { params: { station: 'river' } }, field: 'currentLevel', capStatus: 'Exercise', public: true, levels: [{ severity: 'warning', above: 100, label: L('drill') }] },
-]);
-
-export const CONTACTS = `
-contacts:
-  - { id: duty, name: { zh-TW: 值班, en: Duty }, agency: water, webhook: { url: "{{hook}}", secret: "virtual-webhook-secret-0123456789" } }
-  - { id: chief, name: { zh-TW: 主管, en: Chief }, agency: water, webhook: { url: "{{hook}}", secret: "virtual-webhook-secret-0123456789" } }
-  - { id: flood, name: { zh-TW: 防汛, en: Flood }, agency: water, webhook: { url: "{{hook}}", secret: "virtual-webhook-secret-0123456789" } }
-subscriptions:
-  - { id: flood-warning, contacts: [flood], match: { kinds: [water-level], rules: [river], minSeverity: warning }, channels: [webhook] }
-  - { id: crit, contacts: [duty], match: { rules: [river], minSeverity: critical }, channels: [webhook], escalation: { renotifyMinutes: 5, escalateAfterMinutes: 15, to: [chief] } }
-  - { id: all, contacts: [duty], match: {}, channels: [webhook] }
-`;
-
 const river = riverSensor(); // levels 3/2/1 = 2 / 3 / 4 m
 const park = parkingSensor();
 const lamp = streetlightSensor();

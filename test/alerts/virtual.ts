@@ -12,6 +12,7 @@ import { AlertService } from '../../alerts/service.ts';
 import { AlertStateStore } from '../../alerts/state-store.ts';
 import type { EngineAlert, RuleSet } from '../../alerts/types.ts';
 import type { AlertChange, Reading, Sensor } from '../../domain/index.ts';
+import { L, ruleSet } from './helpers.ts';
 
 /**
  * The real alert runtime (engine, state file, snapshot, escalator, router, service) on a
@@ -44,7 +45,8 @@ export interface Virtual {
   /** Webhook bodies received, with the signature check result. */
   hooks: { reason: string; alertId: string; contact: string; verified: boolean }[];
   readonly dir: string;
-  restart(): Promise<void>;
+  /** Clean restart; `crash`: no snapshot at close (the last periodic one stays), so readings after it must be replayed. */
+  restart(o?: { crash?: boolean }): Promise<void>;
   /** Waits for every write and delivery in flight. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -103,8 +105,8 @@ export async function startVirtual(o: { rules: RuleSet; contactsYaml: string; se
     async settle() {
       await v.service.idle();
     },
-    async restart() {
-      await v.service.close();
+    async restart(r = {}) {
+      await v.service.close(r.crash ? { snapshot: false } : {});
       v.service.sse.close();
       await v.service.store.close();
       retained.clear();
@@ -136,3 +138,36 @@ export function storeView(changes: readonly AlertChange[]): Map<string, EngineAl
   }
   return m;
 }
+
+/** The rules and contacts of the guarantee tests (guarantees.test.ts, generated.test.ts). */
+export const RULES = ruleSet([
+  {
+    id: 'river',
+    type: 'threshold',
+    target: { params: { station: 'river' } },
+    field: 'currentLevel',
+    levels: [
+      { severity: 'critical', above: { param: 'warningLevels.level1' }, label: L('一級警戒') },
+      { severity: 'warning', above: { param: 'warningLevels.level2' }, label: L('二級警戒') },
+      { severity: 'advisory', above: { param: 'warningLevels.level3' }, label: L('三級警戒') },
+    ],
+  },
+  { id: 'river.stuck', type: 'stuck', target: { params: { station: 'river' } }, field: 'currentLevel', count: 3, severity: 'advisory', label: L('stuck') },
+  { id: 'parking.stuck', type: 'stuck', target: { kinds: ['parking'] }, field: 'occupiedSpotNumber', minutes: 360, severity: 'advisory', label: L('parking stuck') },
+  { id: 'health.silent', type: 'freshness', factor: 3, severity: 'advisory', label: L('silent') },
+  { id: 'health.offline', type: 'offline', graceMinutes: 2, severity: 'warning', label: L('offline') },
+  { id: 'light.no-draw', type: 'threshold', target: { kinds: ['streetlight'] }, field: 'powerConsumption', schedule: 'on', levels: [{ severity: 'warning', below: 1, label: L('no draw') }] },
+  { id: 'drill.river', type: 'threshold', target: { params: { station: 'river' } }, field: 'currentLevel', capStatus: 'Exercise', public: true, levels: [{ severity: 'warning', above: 100, label: L('drill') }] },
+]);
+
+export const CONTACTS = `
+contacts:
+  - { id: duty, name: { zh-TW: 值班, en: Duty }, agency: water, webhook: { url: "{{hook}}", secret: "virtual-webhook-secret-0123456789" } }
+  - { id: chief, name: { zh-TW: 主管, en: Chief }, agency: water, webhook: { url: "{{hook}}", secret: "virtual-webhook-secret-0123456789" } }
+  - { id: flood, name: { zh-TW: 防汛, en: Flood }, agency: water, webhook: { url: "{{hook}}", secret: "virtual-webhook-secret-0123456789" } }
+subscriptions:
+  - { id: flood-warning, contacts: [flood], match: { kinds: [water-level], rules: [river], minSeverity: warning }, channels: [webhook] }
+  - { id: crit, contacts: [duty], match: { rules: [river], minSeverity: critical }, channels: [webhook], escalation: { renotifyMinutes: 5, escalateAfterMinutes: 15, to: [chief] } }
+  - { id: all, contacts: [duty], match: {}, channels: [webhook] }
+`;
+
