@@ -116,3 +116,4 @@ export async function createAlerts(o: AlertsOptions): Promise<Alerts> {
   };
 }
 export { SCENARIOS, buildScenario, scenarioStart, type Scenario, type ScenarioName } from './scenarios.ts';
+export { floodEta, stationFloodEta, theilSen, warningLevelsOf, type FloodEta, type FloodEtaOptions, type WarningLevels } from './flood-eta.ts';

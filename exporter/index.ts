@@ -12,6 +12,7 @@ import type { HealthSource } from './health.ts';
 import { installHttpMetrics } from './http-metrics.ts';
 import { aggregateRoutes } from './routes/aggregates.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { floodEtaRoutes } from './routes/flood-eta.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { latestRoutes } from './routes/latest.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -100,6 +101,7 @@ export function createApi(o: ApiOptions): ApiServer {
   void app.register(readingRoutes, { ctx });
   void app.register(aggregateRoutes, { ctx });
   void app.register(alertRoutes, { ctx });
+  void app.register(floodEtaRoutes, { ctx });
   void app.register(deadLetterRoutes, { ctx });
   if (o.openData) {
     void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData }));
