@@ -93,6 +93,7 @@ export class App {
     this.alerts = await createAlerts({
       ruleFiles: config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES],
       ...(config.alerts.contactsFile ? { contactsFile: config.alerts.contactsFile } : {}),
+      ...(config.alerts.aqiTableFile ? { aqiTableFile: config.alerts.aqiTableFile } : {}),
       ...(smtp ? { smtp: { host: smtp.host, port: smtp.port, from: smtp.from, ...(smtp.secure !== undefined ? { secure: smtp.secure } : {}), ...(smtp.requireTLS !== undefined ? { requireTLS: smtp.requireTLS } : {}), ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? '' } } : {}) } } : {}),
       stateDir: path.join(config.dataDir, 'alerts'),
       baseUrl,
