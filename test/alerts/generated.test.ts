@@ -22,7 +22,8 @@ import { CONTACTS, RULES, received, startVirtual, storeView, type Virtual } from
  *     (the snapshot on disk is the last periodic one; everything after it is replayed and
  *     what was already delivered is recognised by SV7);
  *  I5 (AL4) the retained (sensor, rule) topics are exactly the open alerts;
- *  I6 every webhook was signed and verified, one per notice and contact.
+ *  I6 every webhook was signed and verified, one per notice and contact;
+ *  I7 (AL5) sessions are counted per sensor and no offline alert is open while one lives.
  */
 const stations = [riverSensor('wl-a'), riverSensor('wl-b')];
 const subs: SubscriptionT[] = parseContacts(CONTACTS.replaceAll('{{hook}}', 'http://x'), 'c.yaml').subscriptions;
@@ -72,6 +73,8 @@ function expectedNotices(changes: readonly AlertChange[]): string[] {
 async function run(cmds: readonly Cmd[]): Promise<void> {
   const v: Virtual = await startVirtual({ rules: RULES, contactsYaml: CONTACTS, sensors: stations, start: T0 });
   const fed: { r: Reading; s: number }[] = [];
+  /** I7 model: live sessions per station (a new process starts with none). */
+  const live = [0, 0];
   try {
     for (const [k, c] of cmds.entries()) {
       const where = `step ${k} ${JSON.stringify(c)}`;
@@ -91,6 +94,7 @@ async function run(cmds: readonly Cmd[]): Promise<void> {
           break;
         case 'conn':
           await v.service.onConnection(stations[c.s]!, c.up, v.clock.now);
+          live[c.s] = c.up ? live[c.s]! + 1 : Math.max(0, live[c.s]! - 1);
           break;
         case 'ack':
         case 'resolve': {
@@ -105,6 +109,7 @@ async function run(cmds: readonly Cmd[]): Promise<void> {
         case 'restart': {
           const seen = v.service.snapshotSeq;
           await v.restart({ crash: c.crash });
+          live.fill(0);
           // The journal replay: everything after the checkpoint, which never passes the snapshot's seq
           // (AL3), plus `replay` readings before it that the checkpoint had not yet released.
           const after = fed.findIndex((f) => f.r.seq > seen);
@@ -136,6 +141,11 @@ async function run(cmds: readonly Cmd[]): Promise<void> {
         assert.ok(Number.isFinite(a.value) && Number.isFinite(a.threshold), `finite (${where})`);
         if (a.resolvedAt !== undefined) assert.ok(a.resolvedAt >= a.openedAt, `AL6 resolvedAt ≥ openedAt (${where})`);
       }
+      // I7 (AL5): no offline alert while any session of the sensor lives; sessions counted per sensor.
+      stations.forEach((st, i) => {
+        assert.equal(v.service.liveSessions(st.id), live[i], `I7 sessions of ${st.id} (${where})`);
+        if (live[i]! > 0) assert.ok(!v.service.engine.open().some((a) => a.ruleId === 'health.offline' && a.subject === st.id), `I7 no offline while connected (${where})`);
+      });
       // I5
       const retained = [...v.retained.keys()].filter((t) => t.split('/').length === 5).sort();
       const expected = v.service.engine.open().map((a) => `alerts/${a.kind}/${a.district}/${a.subject}/${a.ruleId}`).sort();
