@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseTime, toTaipeiIso, type Sensor } from '../domain/index.ts';
 import type { Store } from '../storage/index.ts';
-import { loadAqiTable } from './aqi/table.ts';
+import { loadAqiTable, provenanceLines } from './aqi/table.ts';
 import { backtest, backtestSensors, formatBacktest, storedReadings } from './backtest.ts';
 import { loadRules } from './config/load.ts';
 import { AlertStateStore, type StaffRole } from './state-store.ts';
@@ -22,6 +22,8 @@ export interface AlertCommandDeps {
   ruleFiles(): string[];
   openStore(): Promise<Store>;
   sensors(): Promise<Sensor[]>;
+  /** The configured AQI table file (alerts.aqiTableFile), when the city overrides the shipped one. */
+  aqiTableFile?(): string | undefined;
   out?: (s: string) => void;
 }
 
@@ -79,6 +81,10 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
     .action(async (files: string[]) => {
       const set = await loadRules(files.length ? files : d.ruleFiles());
       out(`${set.rules.length} rules OK (${set.files.join(', ')})\n`);
+      // AQ6: the AQI table in force and how far each breakpoint row is corroborated.
+      const t = loadAqiTable(d.aqiTableFile?.());
+      out(`AQI table ${t.id} (verified: ${t.verification.verified}) — ${t.verification.statement}\n`);
+      for (const l of provenanceLines(t)) out(`  ${l}\n`);
     });
   rules
     .command('backtest')

@@ -1,4 +1,3 @@
-import type { AlertEngine } from '../analytics/alert-engine.ts';
 import type { AlertChange, Alert, LocalizedText, Reading, Sensor } from '../domain/index.ts';
 import type { AqiTable } from './aqi/table.ts';
 import { evaluateComposite } from './composite.ts';
@@ -39,6 +38,55 @@ interface Entry {
 
 const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subject}`;
 
+/** Evaluator state fields derived from the rule and the registry (recomputed, never snapshotted). */
+const DERIVED = new Set(['levels', 'rise', 'etaTo', 'minPerHour']);
+
+/** One slot's engine state in a snapshot (EN4). */
+export interface SlotSnapshot {
+  readonly rule: string;
+  /** The rule's configuration as JSON: state is taken back only for the same rule. */
+  readonly conf: string;
+  readonly subject: string;
+  readonly lastTs: number;
+  readonly transitions: readonly number[];
+  readonly clearSince: number;
+  readonly lastVerdict?: Verdict;
+  readonly state: unknown;
+  /** The slot's alert when the snapshot was taken. */
+  readonly alert?: EngineAlert;
+  /** Taken for a rule reload (the alerts are live in `pending`, never ghosts). */
+  readonly reload?: boolean;
+}
+export interface EngineSnapshot {
+  readonly version: 1;
+  /** Highest journal seq evaluated: the journal must keep everything after it (AL3). */
+  readonly seq: number;
+  readonly slots: readonly SlotSnapshot[];
+}
+
+const ruleConf = (r: RuleConfig): string => JSON.stringify(r);
+
+/** JSON with NaN/±Infinity and typed arrays preserved (evaluator states use both). */
+export function snapshotToJson(s: EngineSnapshot): string {
+  return JSON.stringify(s, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $n: String(v) };
+    if (v instanceof Float64Array) return { $f64: Array.from(v, (x) => (Number.isFinite(x) ? x : String(x))) };
+    if (v instanceof Uint32Array) return { $u32: Array.from(v) };
+    return v;
+  });
+}
+export function snapshotFromJson(text: string): EngineSnapshot {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      if (typeof o.$n === 'string') return Number(o.$n);
+      if (Array.isArray(o.$f64)) return Float64Array.from(o.$f64 as (number | string)[], (x) => Number(x));
+      if (Array.isArray(o.$u32)) return Uint32Array.from(o.$u32 as number[]);
+    }
+    return v;
+  }) as EngineSnapshot;
+}
+
 /**
  * The configurable alert engine behind analytics' AlertEngine seam (AE1–AE4 hold:
  * pure transitions, one open alert per slot, deterministic ids, restore without replays
@@ -51,7 +99,7 @@ const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subje
  *     comparisons, no timers) and only the held (flapping) slots; composites look only
  *     at the slots of the rules they name.
  */
-export class ConfigurableAlertEngine implements AlertEngine {
+export class ConfigurableAlertEngine {
   private rules: RuleSet;
   private readonly evaluators: Partial<Record<string, AnyEvaluator>>;
   private readonly entries = new Map<string, Entry>();
@@ -59,12 +107,22 @@ export class ConfigurableAlertEngine implements AlertEngine {
   private readonly slots = new Map<string, Slot>();
   /** Restored alerts waiting for their slot. */
   private readonly pending = new Map<string, EngineAlert>();
+  /** Snapshotted slot states waiting for their slot (EN4). */
+  private readonly snapped = new Map<string, SlotSnapshot>();
   private readonly districtNames = new Map<string, LocalizedText>();
   /** Slots per rule id: composites count over these, not over every slot (EN2). */
   private readonly slotsByRule = new Map<string, Slot[]>();
   /** Flapping alerts held through a clear: the only slots the tick must visit (EN2). */
   private readonly held = new Set<Slot>();
   private composites: readonly CompositeRule[] = [];
+  /**
+   * EN4 Alerts of the snapshot that the state file has since resolved: kept in their slot so
+   * the replay re-derives (and the service drops) their resolution instead of opening a
+   * new alert, but invisible in open()/get() and to staff actions.
+   */
+  private readonly ghosts = new Set<string>();
+  /** Highest reading seq evaluated (EN4). */
+  private maxSeq = 0;
   private ruleIds = new Set<string>();
 
   constructor(private readonly o: AlertEngineOptions) {
@@ -78,7 +136,7 @@ export class ConfigurableAlertEngine implements AlertEngine {
     this.ruleIds = new Set(this.rules.rules.filter((r) => r.enabled).map((r) => r.id));
   }
 
-  /** Reload rules without losing alert state: open alerts re-attach by rule id; streaks restart. */
+  /** Reload rules without losing alert state: open alerts re-attach by rule id; unchanged rules keep their state (EN4). */
   /** Round-robin position of the tick scan over `entries` (see tickBudget). */
   private tickCursor: IterableIterator<Entry> | undefined;
   private sensorsRegistered = false;
@@ -89,8 +147,12 @@ export class ConfigurableAlertEngine implements AlertEngine {
   }
 
   setRules(rules: RuleSet): void {
+    // EN4: slots of unchanged rules keep their evaluation state (streaks, counters, lastTs).
+    const snap = this.snapshot();
     this.rules = rules;
     for (const a of this.open()) this.pending.set(key(a.ruleId, a.subject), a);
+    this.snapped.clear();
+    for (const sl of snap.slots) this.snapped.set(key(sl.rule, sl.subject), { ...sl, reload: true });
     this.entries.clear();
     this.tickCursor = undefined;
     this.sensorsRegistered = false;
@@ -108,8 +170,59 @@ export class ConfigurableAlertEngine implements AlertEngine {
     for (const a of open) if (a.state !== 'resolved') this.pending.set(key(a.ruleId, a.subject), { ...a });
   }
 
+  /**
+   * EN4 (AL3) The engine's whole evaluation state — every slot's last evaluated event time,
+   * transitions, flap hold and its evaluator state (duration streaks, stuck counters,
+   * freshness clocks, rate windows, AQI buckets) — as plain data. Restored before the
+   * journal replay, readings already evaluated (ts ≤ lastTs) are skipped (AE4), so a
+   * restart neither repeats transitions nor loses a duration in progress.
+   */
+  snapshot(): EngineSnapshot {
+    const slots: SlotSnapshot[] = [];
+    for (const entry of this.entries.values()) {
+      for (const it of entry.items) {
+        const sl = it.slot;
+        if (!Number.isFinite(sl.lastTs) && it.ev.onTick === undefined) continue;
+        const state: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(it.state as Record<string, unknown>)) if (!DERIVED.has(k)) state[k] = v;
+        slots.push({ rule: it.rule.id, conf: ruleConf(it.rule), subject: sl.subject, lastTs: sl.lastTs, transitions: sl.transitions, clearSince: sl.clearSince, ...(sl.lastVerdict ? { lastVerdict: sl.lastVerdict } : {}), ...(sl.alert && !this.ghosts.has(sl.alert.id) ? { alert: sl.alert } : {}), state });
+      }
+    }
+    for (const [k, s] of this.snapped) if (!this.slots.has(k)) slots.push(s); // not yet re-attached
+    return { version: 1, seq: this.maxSeq, slots };
+  }
+
+  restoreSnapshot(s: EngineSnapshot): void {
+    if (s.version !== 1) return;
+    if (Number.isFinite(s.seq) && s.seq > this.maxSeq) this.maxSeq = s.seq;
+    for (const sl of s.slots) this.snapped.set(key(sl.rule, sl.subject), sl);
+  }
+
+  /** SV7: the record holds a newer state of this alert than the replay re-derived: continue from it. */
+  adopt(a: EngineAlert): void {
+    for (const s of this.slots.values()) if (s.alert?.id === a.id) s.alert = { ...a };
+  }
+
+  /** A change of this alert was delivered: it is no ghost (EN4). */
+  confirm(id: string): void {
+    this.ghosts.delete(id);
+  }
+
+  /** The store holds this alert as resolved: the engine forgets it too (AL7 one view). */
+  drop(id: string): void {
+    this.ghosts.delete(id);
+    for (const s of this.slots.values()) {
+      if (s.alert?.id !== id) continue;
+      s.alert = undefined;
+      s.clearSince = Number.NaN;
+      this.held.delete(s);
+    }
+    for (const [k, a] of this.pending) if (a.id === id) this.pending.delete(k);
+  }
+
   onReading(r: Reading, sensor: Sensor): AlertChange[] {
     const entry = this.entryFor(sensor);
+    if (r.seq > this.maxSeq) this.maxSeq = r.seq;
     const out: AlertChange[] = [];
     for (const it of entry.items) {
       if (it.ev.onReading === undefined) continue;
@@ -171,12 +284,13 @@ export class ConfigurableAlertEngine implements AlertEngine {
 
   open(): EngineAlert[] {
     const list: EngineAlert[] = [];
-    for (const s of this.slots.values()) if (s.alert) list.push({ ...s.alert });
+    for (const s of this.slots.values()) if (s.alert && !this.ghosts.has(s.alert.id)) list.push({ ...s.alert });
     for (const a of this.pending.values()) list.push({ ...a });
     return list;
   }
 
   get(id: string): EngineAlert | undefined {
+    if (this.ghosts.has(id)) return undefined;
     for (const s of this.slots.values()) if (s.alert?.id === id) return { ...s.alert };
     for (const a of this.pending.values()) if (a.id === id) return { ...a };
     return undefined;
@@ -196,6 +310,7 @@ export class ConfigurableAlertEngine implements AlertEngine {
   }
 
   private manual(id: string, f: (a: EngineAlert) => EngineAlert | undefined): AlertChange | undefined {
+    if (this.ghosts.has(id)) return undefined;
     const apply = (cur: EngineAlert, store: (next: EngineAlert | undefined) => void): AlertChange | undefined => {
       const next = f(cur);
       if (next === undefined) return undefined;
@@ -243,12 +358,41 @@ export class ConfigurableAlertEngine implements AlertEngine {
       const slot = this.slotFor(rule, sensor.id, { kind: sensor.kind, district: sensor.district.code, name: sensor.name });
       const k = key(rule.id, sensor.id);
       const restored = this.pending.get(k);
-      if (restored) {
+      const snap = this.snapped.get(k);
+      if (snap) this.snapped.delete(k);
+      const exact = snap !== undefined && snap.conf === ruleConf(rule);
+      if (exact) {
+        // EN4: the evaluation state as it was; the alert itself comes from the state store.
+        Object.assign(state as object, snap.state);
+        slot.lastTs = Math.max(slot.lastTs, snap.lastTs);
+        slot.transitions = [...snap.transitions];
+        slot.clearSince = snap.clearSince;
+        slot.lastVerdict = snap.lastVerdict;
+      }
+      const was = exact ? snap.alert : undefined;
+      if (exact && snap.reload !== true && ev.onTick === undefined) {
+        // EN4 deterministic restart: the slot continues from the snapshot (its alert as of then);
+        // the journal replay re-derives every later change, which the service recognises (SV7).
+        if (restored) this.pending.delete(k);
+        if (was !== undefined) {
+          slot.alert = { ...was };
+          if (restored?.id !== was.id) this.ghosts.add(was.id); // resolved since: invisible until re-derived
+        }
+      } else if (restored) {
         this.pending.delete(k);
         slot.alert = restored;
-        slot.lastTs = Math.max(slot.lastTs, restored.updatedAt); // AE4
-        ev.restore?.(state, restored, rule);
+        // The state file knows an alert the snapshot does not (opened after it): restore from the alert (AE4).
+        if (was?.id !== restored.id) {
+          slot.lastTs = Math.max(slot.lastTs, restored.updatedAt); // AE4
+          ev.restore?.(state, restored, rule);
+        }
+        if (!Number.isNaN(slot.clearSince)) this.held.add(slot);
       } else if (slot.alert) ev.restore?.(state, slot.alert, rule); // registry reload: new Sensor object
+      else if (was !== undefined && snap?.reload !== true) {
+        slot.alert = { ...was };
+        this.ghosts.add(was.id);
+      } else if (exact) slot.clearSince = Number.NaN;
+      if (slot.alert && !Number.isNaN(slot.clearSince)) this.held.add(slot);
       items.push({ rule, ev, state, slot });
     }
     const entry: Entry = { sensor, items, tickItems: items.filter((i) => i.ev.onTick !== undefined) };
@@ -282,7 +426,7 @@ export class ConfigurableAlertEngine implements AlertEngine {
   }
 
   private *openOf(ruleId: string): Iterable<EngineAlert> {
-    for (const s of this.slotsByRule.get(ruleId) ?? []) if (s.alert) yield s.alert;
+    for (const s of this.slotsByRule.get(ruleId) ?? []) if (s.alert && !this.ghosts.has(s.alert.id)) yield s.alert;
   }
 
   /**

@@ -4,10 +4,11 @@
  * backtest. `createAlerts` builds the runtime the composition root wires in; the staff
  * HTTP routes live in exporter/staff (a Fastify plugin taking `alerts.service`).
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { AlertChange, LocalizedText, Sensor } from '../domain/index.ts';
-import { loadAqiTable, type AqiTable } from './aqi/table.ts';
+import { loadAqiTable, provenanceSummary, type AqiTable } from './aqi/table.ts';
 import { loadRules } from './config/load.ts';
 import { createMailer, type SmtpOptions } from './delivery/email.ts';
 import type { RetryPolicy, Sleep } from './delivery/retry.ts';
@@ -18,11 +19,12 @@ import { AlertService } from './service.ts';
 import { AlertStateStore } from './state-store.ts';
 import type { RuleSet } from './types.ts';
 
-export { createAlertEngine, ConfigurableAlertEngine, type AlertEngineOptions } from './engine.ts';
+export { createAlertEngine, ConfigurableAlertEngine, type AlertEngineOptions, type EngineSnapshot } from './engine.ts';
+export { alertId } from './lifecycle.ts';
 export { loadRules, parseRules, RuleConfigError } from './config/load.ts';
-export { loadAqiTable, subIndex, bandOf, type AqiTable } from './aqi/table.ts';
+export { loadAqiTable, subIndex, bandOf, provenanceLines, provenanceSummary, type AqiTable } from './aqi/table.ts';
 export { Router, loadContacts, parseContacts, type ContactsDoc } from './routing.ts';
-export { Escalator, inQuietHours } from './escalation.ts';
+export { Escalator, inQuietHours, type Notice } from './escalation.ts';
 export { AlertService, type AlertServiceOptions } from './service.ts';
 export { AlertStateStore, type StaffRole, type TokenRec, type DeliveryRec, type AuditRec, type NoteRec } from './state-store.ts';
 export { addStaff, verifyToken, hashToken, roleAtLeast } from './staff-tokens.ts';
@@ -70,7 +72,8 @@ export interface Alerts {
 export async function createAlerts(o: AlertsOptions): Promise<Alerts> {
   const log = o.logger.child({ component: 'alerts' });
   const aqiTable: AqiTable = loadAqiTable(o.aqiTableFile);
-  if (!aqiTable.verification.verified) log.warn({ table: aqiTable.id }, `AQI breakpoint table is not verified: ${aqiTable.verification.statement}`);
+  // AQ6: the table's provenance once at start, at info level (shared/standards/moenv-aqi-2025.md).
+  log.info({ table: aqiTable.id, verified: aqiTable.verification.verified, rows: provenanceSummary(aqiTable) }, 'AQI breakpoint table loaded; per-row provenance: civicstream rules check');
   let version = 1;
   const rules = await loadRules(o.ruleFiles, version);
   const contacts: ContactsDoc = o.contactsFile ? await loadContacts(o.contactsFile) : { contacts: [], subscriptions: [] };
@@ -93,6 +96,7 @@ export async function createAlerts(o: AlertsOptions): Promise<Alerts> {
     ...(o.sleep ? { sleep: o.sleep } : {}),
     ...(o.now ? { now: o.now } : {}),
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    snapshotFile: path.join(o.stateDir, 'engine-snapshot.json'),
   });
   return {
     engine,
@@ -113,3 +117,4 @@ export async function createAlerts(o: AlertsOptions): Promise<Alerts> {
   };
 }
 export { SCENARIOS, buildScenario, scenarioStart, type Scenario, type ScenarioName } from './scenarios.ts';
+export { floodEta, stationFloodEta, theilSen, warningLevelsOf, type FloodEta, type FloodEtaOptions, type WarningLevels } from './flood-eta.ts';

@@ -1,4 +1,3 @@
-import { alertId } from '../analytics/alert-engine.ts';
 import type { AlertChange, LocalizedText, SensorKind } from '../domain/index.ts';
 import { verdictMessage } from './messages.ts';
 import type { EngineAlert, FlapPolicy, RuleType, Verdict } from './types.ts';
@@ -16,7 +15,20 @@ import { severityRank } from './value-ref.ts';
  *     flap.windowMs marks the alert flapping; it is then held open through clears and
  *     resolves only after the condition stayed clear for a whole windowMs (onTick).
  * LC5 Every emitted change carries a copy (later changes never mutate it, AE2).
+ * LC6 An alert's times never go backwards: updatedAt and resolvedAt of every change are
+ *     ≥ the previous change's updatedAt (≥ openedAt), whatever the event time of the
+ *     verdict (buffered, out-of-order data, staff actions on the pipeline clock), so
+ *     "latest updatedAt wins" in the store is the engine's latest state (AL8).
+ * LC7 value and threshold are finite numbers: a verdict without a number (a schedule
+ *     window that clears the rule, a missing parameter) keeps the previous one (AL8).
  */
+
+/** AE3 Alert ids are deterministic and unique per opening: `${ruleId}:${subject}:${openedAt}`. */
+export function alertId(ruleId: string, subject: string, openedAt: number): string {
+  return `${ruleId}:${subject}:${openedAt}`;
+}
+
+const finite = (v: number, prev: number): number => (Number.isFinite(v) ? v : Number.isFinite(prev) ? prev : 0);
 export interface Slot {
   readonly ruleId: string;
   readonly ruleType: RuleType;
@@ -67,8 +79,8 @@ export function applyVerdict(slot: Slot, v: Verdict, ts: number, flap: FlapPolic
         openedAt: ts,
         updatedAt: ts,
         field: v.field,
-        value: v.value,
-        threshold: v.threshold,
+        value: finite(v.value, 0),
+        threshold: finite(v.threshold, 0),
         message: verdictMessage(slot.name, v, false),
         ...(flapping ? { flapping: true } : {}),
         ...(v.trendPerHour !== undefined ? { trendPerHour: v.trendPerHour } : {}),
@@ -79,11 +91,12 @@ export function applyVerdict(slot: Slot, v: Verdict, ts: number, flap: FlapPolic
     // LC4: a held (flapping) alert that triggers again stays open; the re-trigger counts as a transition.
     if (!Number.isNaN(slot.clearSince)) noteTransition(slot, ts, flap);
     slot.clearSince = Number.NaN;
-    if (v.severity === cur.severity && v.threshold === cur.threshold) {
+    if (v.severity === cur.severity && (v.threshold === cur.threshold || !Number.isFinite(v.threshold))) {
       // Same level: keep value/trend current for the API without emitting (LC2).
-      cur.value = v.value;
+      cur.value = finite(v.value, cur.value);
       if (v.trendPerHour !== undefined) cur.trendPerHour = v.trendPerHour;
       if (v.etaMinutes !== undefined) cur.etaMinutes = v.etaMinutes;
+      else delete cur.etaMinutes; // FE3: no ETA once the level is passed or the trend reverses
       return;
     }
     const rising = severityRank(v.severity) > severityRank(cur.severity);
@@ -91,14 +104,15 @@ export function applyVerdict(slot: Slot, v: Verdict, ts: number, flap: FlapPolic
       ...cur,
       severity: v.severity,
       state: rising && cur.state === 'acknowledged' ? 'open' : cur.state,
-      updatedAt: ts,
+      updatedAt: Math.max(ts, cur.updatedAt),
       field: v.field,
-      value: v.value,
-      threshold: v.threshold,
+      value: finite(v.value, cur.value),
+      threshold: finite(v.threshold, cur.threshold),
       message: verdictMessage(slot.name, v, false),
       ...(v.trendPerHour !== undefined ? { trendPerHour: v.trendPerHour } : {}),
       ...(v.etaMinutes !== undefined ? { etaMinutes: v.etaMinutes } : {}),
     };
+    if (v.etaMinutes === undefined) delete alert.etaMinutes;
     if (rising && alert.state === 'open') {
       delete alert.acknowledgedBy;
       delete alert.acknowledgedAt;
@@ -110,14 +124,15 @@ export function applyVerdict(slot: Slot, v: Verdict, ts: number, flap: FlapPolic
   if (flapping) {
     slot.clearSince = ts;
     if (cur.flapping) return;
-    return emit(slot, 'updated', { ...cur, flapping: true, updatedAt: ts }, out);
+    return emit(slot, 'updated', { ...cur, flapping: true, updatedAt: Math.max(ts, cur.updatedAt) }, out);
   }
   resolve(slot, v, ts, out);
 }
 
 function resolve(slot: Slot, v: Verdict, ts: number, out: AlertChange[]): void {
   const cur = slot.alert!;
-  const alert: EngineAlert = { ...cur, state: 'resolved', updatedAt: ts, resolvedAt: ts, value: v.value, message: verdictMessage(slot.name, v, true) };
+  const at = Math.max(ts, cur.updatedAt); // LC6
+  const alert: EngineAlert = { ...cur, state: 'resolved', updatedAt: at, resolvedAt: at, value: finite(v.value, cur.value), message: verdictMessage(slot.name, { ...v, value: finite(v.value, cur.value) }, true) };
   slot.clearSince = Number.NaN;
   emit(slot, 'resolved', alert, out);
 }

@@ -37,7 +37,7 @@ export interface NotificationContext {
   /** Absolute base URL of the staff API (link to the alert). */
   readonly baseUrl: string;
   /** 'escalation' and 'reminder' say why an alert is sent again. */
-  readonly reason: 'opened' | 'updated' | 'resolved' | 'reminder' | 'escalation';
+  readonly reason: 'opened' | 'updated' | 'resolved' | 'left' | 'reminder' | 'escalation';
 }
 
 const SEVERITY: Readonly<Record<string, LocalizedText>> = {
@@ -49,6 +49,7 @@ const REASON: Readonly<Record<NotificationContext['reason'], LocalizedText>> = {
   opened: { 'zh-TW': '新警報', en: 'New alert' },
   updated: { 'zh-TW': '警報更新', en: 'Alert updated' },
   resolved: { 'zh-TW': '警報解除', en: 'Alert resolved' },
+  left: { 'zh-TW': '警報降級，已低於您的訂閱等級', en: 'Alert lowered below your subscription level' },
   reminder: { 'zh-TW': '未確認提醒', en: 'Unacknowledged reminder' },
   escalation: { 'zh-TW': '升級通報', en: 'Escalated' },
 };

@@ -80,15 +80,30 @@ export class Router {
 
   /** RT1 */
   route(a: EngineAlert): SubscriptionT[] {
-    return this.doc.subscriptions.filter((s) => matches(s, a));
+    return this.doc.subscriptions.filter((s) => candidate(s, a) && inView(s, a));
+  }
+
+  /**
+   * RT3 The subscriptions that may ever see this alert: kinds, districts and rules match
+   * (they never change during an alert's life); whether it is in the view now is
+   * `inView` (severity ≥ minSeverity), decided per change by the escalator (AL1).
+   */
+  candidates(a: EngineAlert): SubscriptionT[] {
+    return this.doc.subscriptions.filter((s) => candidate(s, a));
   }
 }
 
-function matches(s: SubscriptionT, a: EngineAlert): boolean {
+function candidate(s: SubscriptionT, a: EngineAlert): boolean {
   const m = s.match;
   if (m.kinds && !m.kinds.includes(a.kind)) return false;
   if (m.districts && !m.districts.includes(a.district)) return false;
   if (m.rules && !m.rules.includes(a.ruleId)) return false;
-  if (m.minSeverity && severityRank(a.severity) < severityRank(m.minSeverity as Severity)) return false;
   return true;
+}
+
+/** AL1 The alert is inside the subscription's view: not resolved and severity ≥ minSeverity. */
+export function inView(s: SubscriptionT, a: EngineAlert): boolean {
+  if (a.state === 'resolved') return false;
+  const min = s.match.minSeverity;
+  return min === undefined || severityRank(a.severity) >= severityRank(min as Severity);
 }

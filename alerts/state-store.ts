@@ -24,6 +24,8 @@ export interface DeliveryRec {
   readonly channel: 'mqtt' | 'webhook' | 'email' | 'sse';
   readonly target: string;
   readonly reason: string;
+  /** The subscription the notice was for (ES5 rebuilds each subscription's view). */
+  readonly sub?: string;
   readonly attempt: number;
   readonly status: 'sent' | 'failed' | 'dead' | 'held';
   readonly at: number;

@@ -1,12 +1,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Reading } from '../domain/index.ts';
-import type { AlertEngine } from './alert-engine.ts';
 import type { Aggregator } from './aggregator.ts';
 import type { AnalyticsError, AnalyticsErrorHandler } from './errors.ts';
 
 export interface AnalyticsMetricsSources {
   readonly aggregator?: Aggregator;
-  readonly alerts?: AlertEngine;
+  /** The alert engine (alerts/): only its open alerts are read. */
+  readonly alerts?: { open(): readonly { readonly severity: 'advisory' | 'warning' | 'critical' }[] };
   /** Clock for the watermark lag gauge (default Date.now). */
   readonly now?: () => number;
 }

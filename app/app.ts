@@ -16,7 +16,7 @@ import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
-import { createAlerts, authenticateStaff, type Alerts } from '../alerts/index.ts';
+import { createAlerts, authenticateStaff, verifyToken, type Alerts } from '../alerts/index.ts';
 import { staffRoutes } from '../exporter/staff/index.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -99,6 +99,7 @@ export class App {
     this.alerts = await createAlerts({
       ruleFiles: config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES],
       ...(config.alerts.contactsFile ? { contactsFile: config.alerts.contactsFile } : {}),
+      ...(config.alerts.aqiTableFile ? { aqiTableFile: config.alerts.aqiTableFile } : {}),
       ...(smtp ? { smtp: { host: smtp.host, port: smtp.port, from: smtp.from, ...(smtp.secure !== undefined ? { secure: smtp.secure } : {}), ...(smtp.requireTLS !== undefined ? { requireTLS: smtp.requireTLS } : {}), ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? '' } } : {}) } } : {}),
       stateDir: path.join(config.dataDir, 'alerts'),
       baseUrl,
@@ -133,13 +134,12 @@ export class App {
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
       lateHorizonMs: config.analytics.lateHorizonDays * 86_400_000,
       ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
-      engine: this.alerts.engine,
-      onAlertChanges: (changes) => void this.alerts.service.handle(changes),
+      alerts: this.alerts.service,
       logger,
       metrics,
     });
     // The alert service's state file is the source of truth for open alerts: it restores the engine.
-    this.alerts.service.restore();
+    await this.alerts.service.restore();
     this.processor.connect(this.ingest.readings$);
 
     // Recovery: everything after the checkpoint is replayed through the same path
@@ -164,6 +164,11 @@ export class App {
       health: () => this.health(),
       metrics,
       sensorStatus: (id) => this.ingest.sensorStatus(id),
+      // AL9: the internal alert list needs a staff token; items carry their rule's public/capStatus.
+      alertAccess: {
+        authorize: (h) => h?.startsWith('Bearer ') === true && verifyToken(this.alerts.store, h.slice(7).trim()) !== undefined,
+        meta: (a) => ({ public: this.alerts.engine.ruleConfig(a.ruleId)?.public === true, capStatus: this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual' }),
+      },
       logger,
       ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
       ...(config.openData.enabled
@@ -243,7 +248,8 @@ export class App {
         const retained = this.processor.retainedFromSeq() - 1;
         const watermarkMs = this.processor.watermarkMs;
         await this.writer.flush();
-        const safe = Math.min(this.writer.committedSeq, retained);
+        // AL3: nor past what the alert engine's snapshot on disk has evaluated.
+        const safe = Math.min(this.writer.committedSeq, retained, this.alerts.service.snapshotSeq);
         this.journal.checkpoint(safe, Number.isFinite(watermarkMs) ? { watermarkMs } : {});
         this.journal.persistCheckpoint();
         if (this.influx) await this.sampleForInflux(Date.now());

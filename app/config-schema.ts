@@ -66,6 +66,7 @@ export const ConfigSchema = Type.Object(
       {
         ruleFiles: Type.Array(Type.String(), { default: [], description: 'alert rule YAML files; empty = the shipped config/rules.default.yaml' }),
         contactsFile: Type.Optional(Type.String({ description: 'contacts and subscriptions YAML (routing to e-mail and webhooks); see config/contacts.example.yaml' })),
+        aqiTableFile: Type.Optional(Type.String({ description: 'AQI breakpoint table JSON overriding the shipped alerts/aqi/moenv-2025.json (same format; AQ6)' })),
         smtp: Type.Optional(
           Type.Object(
             {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import { Subject, share, type Observable, type Subscription } from 'rxjs';
-import { Aggregator, LateWindows, aggregateWith, evaluateAlerts, recompute, type AlertEngine, type DirtyReading, type RecomputeJob } from '../analytics/index.ts';
+import { Aggregator, LateWindows, aggregateWith, recompute, type DirtyReading, type RecomputeJob } from '../analytics/index.ts';
 import { Gauge } from 'prom-client';
-import { PERIOD_MS, type AlertChange, type Reading } from '../domain/index.ts';
+import { PERIOD_MS, type Reading, type Sensor } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { StoreWriter } from '../storage/index.ts';
 
@@ -15,9 +15,11 @@ export interface ProcessorOptions {
   readonly lateHorizonMs?: number;
   /** Watermark saved with the journal checkpoint, when resuming after a restart (W7). */
   readonly resumeWatermarkMs?: number;
-  readonly engine: AlertEngine;
-  /** Owns alert delivery (T4, webhooks, e-mail, SSE); the processor only stores the changes. */
-  readonly onAlertChanges: (changes: AlertChange[]) => void;
+  /**
+   * The alert service (AL7: the one owner of alert changes): it evaluates each reading,
+   * records, stores and delivers the changes; its tick runs from the app's clock tick.
+   */
+  readonly alerts: { onReading(r: Reading, sensor: Sensor): void };
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
 }
@@ -33,7 +35,6 @@ export class Processor {
   private subscription: Subscription | undefined;
   private readonly late: Counter;
   private readonly errors: Counter<'code'>;
-  private readonly alerts: Counter<'type'>;
   private readonly lateWindows = new LateWindows();
   private readonly recomputed: Counter;
   private readonly horizonMs: number;
@@ -50,7 +51,6 @@ export class Processor {
     this.horizonMs = o.lateHorizonMs ?? 7 * 86_400_000;
     o.writer.onRevised((revised) => { for (const r of revised) this.markDirty(r); });
     this.errors = new Counter({ name: 'civic_analytics_errors_total', help: 'analytics failures isolated per reading', labelNames: ['code'], registers: [o.metrics] });
-    this.alerts = new Counter({ name: 'civic_alert_changes_total', help: 'alert changes', labelNames: ['type'], registers: [o.metrics] });
   }
 
   connect(readings$: Observable<Reading>): void {
@@ -61,7 +61,11 @@ export class Processor {
     };
     const subs = [
       shared.pipe(aggregateWith(this.aggregator, this.tick$, { onError, partialOnFlush: true, onLate: (r) => { this.late.inc(); this.markDirty(r); } })).subscribe((batch) => this.o.writer.addAggregates(batch)),
-      shared.pipe(evaluateAlerts(this.o.engine, (id) => this.o.registry.sensor(id), this.tick$, { onError })).subscribe((changes) => this.onAlertChanges(changes)),
+      shared.subscribe((r) => {
+        const sensor = this.o.registry.sensor(r.sensorId);
+        if (sensor === undefined) onError({ code: 'UNKNOWN_SENSOR', message: r.sensorId });
+        else this.o.alerts.onReading(r, sensor);
+      }),
       shared.subscribe((r) => {
         if (r.seq > this.highestSeq) this.highestSeq = r.seq;
         this.o.writer.addReading(r);
@@ -71,7 +75,7 @@ export class Processor {
     for (const s of subs.slice(1)) this.subscription.add(s);
   }
 
-  /** The clock tick: closes windows and runs time-based rules. */
+  /** The clock tick: closes windows (time-based alert rules run in the alert service's tick). */
   onTick(nowMs: number): void {
     if (nowMs > this.lastNow) this.lastNow = nowMs;
     this.tick$.next(nowMs);
@@ -135,12 +139,6 @@ export class Processor {
   /** The analytics watermark, saved with the journal checkpoint taken at the same tick (W7). */
   get watermarkMs(): number {
     return this.aggregator.watermarkMs;
-  }
-
-  private onAlertChanges(changes: AlertChange[]): void {
-    this.o.writer.addAlertChanges(changes);
-    for (const c of changes) this.alerts.labels(c.type).inc();
-    this.o.onAlertChanges(changes);
   }
 
   stop(): void {

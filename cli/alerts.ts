@@ -22,5 +22,6 @@ export function registerAlertCliCommands(program: Command): void {
       return store;
     },
     sensors: async () => [...(await Registry.load(registryPath(loadConfig()))).sensors()],
+    aqiTableFile: () => loadConfig().alerts.aqiTableFile,
   });
 }

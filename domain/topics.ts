@@ -7,7 +7,8 @@ import type { SensorKind } from './types.ts';
  * T1  sensors/{kind}/{sensorId}/telemetry   readings (JSON object or SenML array), QoS 0 or 1
  * T2  sensors/{kind}/{sensorId}/status      battery, firmware, online/offline (also the Last Will)
  * T3  sensors/{kind}/{sensorId}/rejections  the broker tells a sensor why a message was dead-lettered (read by the sensor itself)
- * T4  alerts/{kind}/{district}/{sensorId}   alert state, written only by the pipeline
+ * T4  alerts/{kind}/{district}/{sensorId}/{ruleId}   alert state per (sensor, rule), and
+ *     alerts/{kind}/{district}/{sensorId} the sensor's open-alert summary; written only by the pipeline (AL4)
  * T5  $SYS/…                                broker heartbeat, written only by the broker
  * T6  sensor ids: 1–64 chars of [A-Za-z0-9._-]; no MQTT wildcards or separators
  */

@@ -50,4 +50,14 @@ export interface ApiContext {
   readonly baseUrl: string;
   /** Injected clock so range defaults and staleness are testable. */
   readonly now: () => number;
+  /** Staff access to /api/v1/alerts (AL9); absent = the route refuses everyone. */
+  readonly alertAccess?: AlertAccess;
+}
+
+/** AL9 Who may read the internal alert list, and the rule facts staff see on every alert. */
+export interface AlertAccess {
+  /** True for a valid staff token in the Authorization header (`Bearer …`). */
+  authorize(authorization: string | undefined): boolean;
+  /** The alert's rule: published to the public (`public`) and its CAP status. */
+  meta(a: { ruleId: string }): { public: boolean; capStatus: string };
 }

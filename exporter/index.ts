@@ -12,6 +12,7 @@ import type { HealthSource } from './health.ts';
 import { installHttpMetrics } from './http-metrics.ts';
 import { aggregateRoutes } from './routes/aggregates.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { floodEtaRoutes } from './routes/flood-eta.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { latestRoutes } from './routes/latest.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -50,6 +51,8 @@ export interface ApiOptions {
   now?: () => number;
   /** HTTPS (issue 12): key and certificate; absent = plain HTTP. */
   https?: { key: Buffer; cert: Buffer; minVersion?: 'TLSv1.2' | 'TLSv1.3' };
+  /** Staff token check and rule facts for GET /api/v1/alerts (AL9); absent = that route answers 401. */
+  alertAccess?: ApiContext['alertAccess'];
   /** The public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk); absent = not served. */
   openData?: Omit<OpenDataOptions, 'store' | 'registry' | 'logger' | 'metrics' | 'now' | 'baseUrl'>;
 }
@@ -74,6 +77,7 @@ export function createApi(o: ApiOptions): ApiServer {
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...o.limits }),
     baseUrl,
     now: o.now ?? Date.now,
+    ...(o.alertAccess ? { alertAccess: o.alertAccess } : {}),
   });
 
   const app = Fastify({
@@ -102,6 +106,7 @@ export function createApi(o: ApiOptions): ApiServer {
   void app.register(readingRoutes, { ctx });
   void app.register(aggregateRoutes, { ctx });
   void app.register(alertRoutes, { ctx });
+  void app.register(floodEtaRoutes, { ctx });
   void app.register(deadLetterRoutes, { ctx });
   void app.register(qualityRoutes, { ctx, openData: o.openData !== undefined });
   if (o.openData) {

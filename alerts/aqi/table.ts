@@ -34,7 +34,36 @@ export interface AqiTable {
   readonly averaging: Readonly<Record<Pollutant, Averaging>>;
   readonly validHour: { readonly minCoverage: number };
   readonly bands: readonly AqiBand[];
-  readonly breakpoints: Readonly<Record<Pollutant, { readonly decimals: number; readonly rows: readonly (readonly [number, number, number, number])[] }>>;
+  readonly breakpoints: Readonly<Record<Pollutant, { readonly decimals: number; readonly rows: readonly (readonly [number, number, number, number])[]; readonly provenance?: readonly string[] }>>;
+  /** AQ6 how the rows were checked (see shared/standards/moenv-aqi-2025.md). */
+  readonly provenance?: { readonly record: string; readonly method: string; readonly values: Readonly<Record<string, string>> };
+}
+
+/**
+ * AQ6 Provenance per breakpoint row, for `civicstream rules check` and the one info line
+ * logged at start: "pm25 0.0–12.4 → 0–50 corroborated" … A row without a recorded
+ * provenance is reported as "unrecorded".
+ */
+export function provenanceLines(t: AqiTable): string[] {
+  const lines: string[] = [];
+  for (const p of ['pm25', 'pm10'] as const) {
+    const bp = t.breakpoints[p];
+    bp.rows.forEach(([cLo, cHi, iLo, iHi], i) => lines.push(`${p} ${cLo}–${cHi} → AQI ${iLo}–${iHi}: ${bp.provenance?.[i] ?? 'unrecorded'}`));
+  }
+  return lines;
+}
+
+/** AQ6 counts per provenance value, e.g. { corroborated: 4, 'not-corroborated': 10 }. */
+export function provenanceSummary(t: AqiTable): Record<string, number> {
+  const n: Record<string, number> = {};
+  for (const p of ['pm25', 'pm10'] as const) {
+    const bp = t.breakpoints[p];
+    bp.rows.forEach((_r, i) => {
+      const k = bp.provenance?.[i] ?? 'unrecorded';
+      n[k] = (n[k] ?? 0) + 1;
+    });
+  }
+  return n;
 }
 
 export const DEFAULT_AQI_TABLE_FILE = new URL('./moenv-2025.json', import.meta.url);

@@ -7,6 +7,9 @@ import type { Evaluator, FreshnessRule, OfflineRule, Verdict } from '../types.ts
  *     whether or not its MQTT connection is alive (ThingsBoard users' complaint: a
  *     keep-alive made a silent sensor look healthy). Evaluated on the clock tick; a
  *     sensor never heard from since start is measured from the first tick.
+ *     FR3 (AL6) silence is measured on the pipeline's clock: a reading counts when it was
+ *     received (`receivedAt`), not by its device time, so back-filled buffered readings
+ *     end a silence once instead of reopening it at every tick.
  * FR2 offline: the connection is down (Last Will / disconnect) for at least graceMs;
  *     a reconnect clears. Driven by broker connection events, not by readings.
  */
@@ -24,10 +27,11 @@ export const freshness: Evaluator<FreshnessRule, FreshState> = {
     return { lastTs: Number.NaN, active: false };
   },
   onReading(st, r, rule, sensor) {
-    if (r.ts > st.lastTs || Number.isNaN(st.lastTs)) st.lastTs = r.ts;
+    const at = Number.isFinite(r.receivedAt) ? r.receivedAt : r.ts; // FR3
+    if (at > st.lastTs || Number.isNaN(st.lastTs)) st.lastTs = at;
     if (!st.active) return undefined;
     st.active = false;
-    return silentVerdict(st, rule, rule.factor * sensor.intervalSeconds * 1000, r.ts);
+    return silentVerdict(st, rule, rule.factor * sensor.intervalSeconds * 1000, at);
   },
   onTick(st, nowMs, rule, sensor) {
     if (Number.isNaN(st.lastTs)) st.lastTs = nowMs;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { KINDS, KIND_NAMES, flagNames, toTaipeiIso, type Aggregate, type SensorKind } from '../../domain/index.ts';
+import { stationFloodEta, warningLevelsOf } from '../../alerts/index.ts';
 import { ApiError } from '../errors.ts';
 import { unitsOf } from '../present.ts';
 import { ERROR_RESPONSES, LICENSE, StringEnum } from '../schemas.ts';
@@ -173,5 +174,22 @@ export const feedRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { 
       ...(q.period === '1d' ? { note: '每日統計由每小時統計於查詢時合併（平均值以筆數加權）/ daily windows are folded from hourly aggregates at query time (count-weighted mean), Taipei calendar days' } : {}),
       count: page.length, items: page, next,
     };
+  });
+
+  // FE1–FE4 (issue 9): the public water-level feed's time-to-threshold per river station.
+  const FloodQ = Type.Object({ windowMinutes: Type.Integer({ minimum: 10, maximum: 360, default: 60, description: '趨勢視窗（分鐘）/ trend window (minutes)' }) }, { additionalProperties: false });
+  app.get<{ Querystring: Static<typeof FloodQ> }>('/open-data/v1/feeds/water-level/flood-eta', {
+    schema: { tags: [OD_TAG.name], summary: '河川水位站到達下一警戒的預估時間 / Flood ETA per river station', querystring: FloodQ },
+  }, async (request, reply) => {
+    const windowMs = request.query.windowMinutes * 60_000;
+    const now = ctx.now();
+    const items = [];
+    for (const s of ctx.registry.sensors()) {
+      if (!warningLevelsOf(s)) continue;
+      const eta = stationFloodEta(s, await ctx.store.readings({ sensorId: s.id, from: now - windowMs, to: now + 1, limit: 5000 }), { windowMs });
+      if (eta) items.push({ ...eta, name: s.name });
+    }
+    void reply.header('cache-control', 'public, max-age=60');
+    return { license: LICENSE, generatedAt: toTaipeiIso(now), windowMinutes: request.query.windowMinutes, count: items.length, items };
   });
 };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AlertState } from '../../domain/index.ts';
 import type { ApiContext } from '../context.ts';
 import { TAGS } from '../docs.ts';
+import { ApiError } from '../errors.ts';
 import { alertItem } from '../present.ts';
 import { checkDistrict, parseList } from '../query.ts';
 import { DistrictParam, ERROR_RESPONSES, KindParam, LimitParam, Localized } from '../schemas.ts';
@@ -36,12 +37,17 @@ const AlertItem = Type.Object({
   threshold: Type.Number(),
   unit: Type.Optional(Type.String()),
   message: Localized,
+  public: Type.Boolean({ description: '規則是否公開發布 / the rule is published to the public feeds' }),
+  capStatus: Type.String({ description: 'CAP 狀態 / CAP status: Actual, Exercise, System, Test, Draft (only Actual + public reach public feeds)' }),
 });
 
 /**
  * GET /api/v1/alerts — operator alarms as stored (latest state per alert id, storage S3).
- * These are not the public CAP feed (MISSION: only `Actual` alerts may reach the public);
- * they are never cached because an acknowledgement must show at once.
+ * AL9 Staff only: every alert of every rule, drills included, so it needs a staff token
+ * (`Authorization: Bearer <token>`, any role; 401 otherwise). Each item says whether its
+ * rule is `public` and its `capStatus`, so a drill is never mistaken for a real alert.
+ * The public reads the CAP/Atom feeds, which pass only Actual alerts of public rules.
+ * Never cached: an acknowledgement must show at once.
  */
 export const alertRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const Query = querySchema(ctx);
@@ -52,10 +58,15 @@ export const alertRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
         tags: [TAGS.alerts.name],
         summary: '警報 / Alerts',
         querystring: Query,
-        response: { 200: Type.Object({ count: Type.Integer(), items: Type.Array(AlertItem) }), ...ERROR_RESPONSES },
+        response: { 200: Type.Object({ count: Type.Integer(), items: Type.Array(AlertItem) }), 401: ERROR_RESPONSES[400], ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      if (ctx.alertAccess?.authorize(request.headers.authorization) !== true) {
+        void reply.header('www-authenticate', 'Bearer realm="civicstream staff"');
+        throw new ApiError('UNAUTHENTICATED');
+      }
       const { kind, district, limit } = request.query;
       const states = parseList('state', request.query.state, STATES);
       checkDistrict(ctx, district);
@@ -65,8 +76,8 @@ export const alertRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
         ...(kind ? { kind } : {}),
         ...(district ? { district } : {}),
       });
-      void reply.header('cache-control', 'no-store');
-      return { count: alerts.length, items: alerts.map(alertItem) };
+      const access = ctx.alertAccess;
+      return { count: alerts.length, items: alerts.map((a) => ({ ...alertItem(a), ...access.meta(a) })) };
     },
   );
 };

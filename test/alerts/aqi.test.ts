@@ -11,7 +11,13 @@ describe('AQI table and moving average (AQ1–AQ5)', () => {
   it('the table is versioned data that says whether it was verified and cites its source', () => {
     assert.equal(table.id, 'moenv-2025');
     assert.equal(typeof table.verification.verified, 'boolean');
-    assert.match(table.verification.statement, /verif/i);
+    assert.match(table.verification.statement, /corroborated/i);
+    // AQ6: every breakpoint row records its provenance; rows up to AQI 100 are the corroborated ones.
+    for (const p of ['pm25', 'pm10'] as const) {
+      const bp = table.breakpoints[p];
+      assert.equal(bp.provenance?.length, bp.rows.length, p);
+      bp.rows.forEach((r, i) => assert.equal(bp.provenance![i], r[3] <= 100 ? 'corroborated' : 'not-corroborated', `${p} row ${i}`));
+    }
     assert.equal(bandOf(table, 101).color, 'orange');
     assert.equal(bandOf(table, 100).color, 'yellow');
   });

@@ -53,6 +53,10 @@ describe('CLI: staff add, rules check, rules backtest (real DuckDB)', () => {
     printed = '';
     await program.parseAsync(['rules', 'check'], { from: 'user' });
     assert.match(printed, /\d+ rules OK/);
+    // AQ6: the AQI table's provenance per breakpoint row (shared/standards/moenv-aqi-2025.md).
+    assert.match(printed, /pm25 0–12\.4 → AQI 0–50: corroborated/);
+    assert.match(printed, /pm25 30\.5–50\.4 → AQI 101–150: not-corroborated/);
+    assert.match(printed, /pm10 31–75 → AQI 51–100: corroborated/);
 
     printed = '';
     await program.parseAsync(['rules', 'backtest', '--rule', 'water.river.warning', '--from', toTaipeiIso(T0), '--to', toTaipeiIso(T0 + 60 * MIN)], { from: 'user' });

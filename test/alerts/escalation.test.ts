@@ -95,7 +95,7 @@ describe('escalation after a restart (ES5)', () => {
 
   it('does not repeat an escalation or the opening notice already sent, and keeps the reminder clock', () => {
     const e = new Escalator();
-    const restored = e.restore(critical, subs, [sent('opened', T0), sent('escalation', T0 + 30 * MIN)], T0 + 35 * MIN);
+    const restored = e.restore(critical, subs, [sent('opened', T0), sent('escalation', T0 + 30 * MIN)], [], T0 + 35 * MIN);
     assert.deepEqual(restored, [], 'nothing re-sent at restore');
     assert.deepEqual(e.onTick(T0 + 36 * MIN), [], 'no second escalation, no early reminder');
     const reminder = e.onTick(T0 + 40 * MIN); // 10 minutes after the last notice (the escalation)
@@ -106,7 +106,7 @@ describe('escalation after a restart (ES5)', () => {
 
   it('announces an open alert that has no successful notice on record (crash before or during delivery)', () => {
     const e = new Escalator();
-    const restored = e.restore(critical, subs, [{ reason: 'opened', status: 'failed', channel: 'email', at: T0 }], T0 + 5 * MIN);
+    const restored = e.restore(critical, subs, [{ reason: 'opened', status: 'failed', channel: 'email', at: T0 }], [], T0 + 5 * MIN);
     assert.equal(restored.length, 1);
     assert.equal(restored[0]!.reason, 'opened');
   });

@@ -125,7 +125,7 @@ export async function startHarness(o: { sensors: Sensor[]; rulesFile: string; co
       const now = Math.max(Date.now(), (lastTs.get(sensor.id) ?? 0) + 1);
       lastTs.set(sensor.id, now);
       const r: Reading = { seq: seq++, sensorId: sensor.id, kind: sensor.kind, district: sensor.district.code, ts: now, receivedAt: now, flags: 0, values };
-      void alerts.service.handle(alerts.engine.onReading(r, sensor));
+      alerts.service.onReading(r, sensor);
     },
   });
   const mqttServer: Server = createServer({ noDelay: true }, (s) => broker.handle(s));
@@ -150,7 +150,7 @@ export async function startHarness(o: { sensors: Sensor[]; rulesFile: string; co
       logger,
       metrics: new MetricsRegistry(),
     });
-    alerts.service.restore();
+    await alerts.service.restore();
     alerts.service.republish();
     api = Fastify({ forceCloseConnections: true });
     await api.register(staffRoutes, { prefix: '/api/v1/staff', service: alerts.service, reloadRules: () => alerts.reloadRules() });
@@ -158,7 +158,6 @@ export async function startHarness(o: { sensors: Sensor[]; rulesFile: string; co
     apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
     tick = setInterval(() => {
       const now = Date.now();
-      void alerts.service.handle(alerts.engine.onTick(now));
       alerts.service.tick(now);
     }, o.tickMs ?? 50);
   };

@@ -47,23 +47,26 @@ subscriptions: [{ id: all, contacts: [ops], match: {}, channels: [webhook] }]
     const metrics = new MetricsRegistry();
     const engine = createAlertEngine({ rules });
     const mqtt: string[] = [];
-    const service = new AlertService({ engine, store, router, sse: new SseHub(10, 60_000), baseUrl: 'http://x', logger: pino({ level: 'silent' }), metrics, retry: { maxAttempts: 3, baseMs: 1, maxMs: 2 }, mqttPublish: async (t, p, r) => void mqtt.push(`${t}|${r}|${p === '' ? 'EMPTY' : JSON.parse(p).change}`) });
+    const service = new AlertService({ engine, store, router, sse: new SseHub(10, 60_000), baseUrl: 'http://x', logger: pino({ level: 'silent' }), metrics, retry: { maxAttempts: 3, baseMs: 1, maxMs: 2 }, mqttPublish: async (t, p, r) => void mqtt.push(`${t}|${r}|${p === '' ? 'EMPTY' : (JSON.parse(p).change ?? 'summary')}`) });
     const changes = engine.onReading(reading(river, T0, { currentLevel: 4.5 }), river);
     await service.handle(changes);
     await service.idle();
     const log = store.deliveries.get(changes[0]!.alert.id)!;
     assert.deepEqual(log.filter((d) => d.channel === 'webhook').map((d) => d.status), ['failed', 'failed', 'dead']);
-    assert.deepEqual(log.filter((d) => d.channel === 'mqtt').map((d) => d.status), ['sent']);
+    assert.deepEqual(log.filter((d) => d.channel === 'mqtt').map((d) => d.status), ['sent', 'sent'], 'state topic and summary topic');
     assert.match((await metrics.getSingleMetricAsString('civic_alert_deliveries_total')), /channel="webhook",status="dead"} 1/);
     // SV2: resolve publishes the empty retained message after the open, on the same topic.
     await service.handle(engine.onReading(reading(river, T0 + MIN, { currentLevel: 1 }), river));
     await service.idle();
-    assert.deepEqual(mqtt, [`alerts/water-level/${river.district.code}/${river.id}|true|opened`, `alerts/water-level/${river.district.code}/${river.id}|true|EMPTY`]);
+    // SV8 (AL4): the (sensor, rule) state topic and the sensor's summary topic, each retained, cleared on resolve.
+    const base = `alerts/water-level/${river.district.code}/${river.id}`;
+    assert.deepEqual(mqtt.filter((m) => m.startsWith(`${base}/river|`)), [`${base}/river|true|opened`, `${base}/river|true|EMPTY`]);
+    assert.deepEqual(mqtt.filter((m) => m.startsWith(`${base}|`)).map((m) => m.split('|')[2] === 'EMPTY' ? 'EMPTY' : 'summary'), ['summary', 'EMPTY']);
     service.sse.close();
     await store.close();
   });
 
-  it('SV5 staff actions and connection events reach `persist`; restore brings alerts back after a restart', async () => {
+  it('SV5 SV6 AL7 every change (tick, staff action, connection event) reaches `persist`; restore brings alerts back after a restart', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'civic-svc-'));
     dirs.push(dir);
     const persisted: AlertChange[] = [];
@@ -75,22 +78,23 @@ subscriptions: [{ id: all, contacts: [ops], match: {}, channels: [webhook] }]
     };
     const s1 = await build();
     const road = roadFloodSensor('rf-svc');
+    await s1.onConnection(road, true, T0 - MIN);
     await s1.onConnection(road, false, T0);
-    await s1.handle(s1.engine.onTick(T0 + 2 * MIN));
+    s1.tick(T0 + 2 * MIN);
     const [open] = s1.engine.open();
     assert.equal(open!.ruleId, 'off');
     clock = T0 + 3 * MIN;
     await s1.assign(open!.id, 'amy', 'team-3');
-    assert.deepEqual(persisted.map((c) => `${c.type}:${(c.alert as { assignee?: string }).assignee ?? ''}`), ['updated:team-3']);
+    assert.deepEqual(persisted.map((c) => `${c.type}:${(c.alert as { assignee?: string }).assignee ?? ''}`), ['opened:', 'updated:team-3']);
     s1.sse.close();
     await s1.store.close();
 
     const s2 = await build();
-    const restored = s2.restore();
+    const restored = await s2.restore();
     assert.equal(restored.length, 1);
     assert.equal(s2.engine.get(open!.id)?.assignee, 'team-3');
     await s2.onConnection(road, true, T0 + 4 * MIN);
-    assert.deepEqual(persisted.slice(1).map((c) => `${c.type}:${c.alert.id}`), [`resolved:${open!.id}`]);
+    assert.deepEqual(persisted.slice(2).map((c) => `${c.type}:${c.alert.id}`), [`resolved:${open!.id}`]);
     s2.sse.close();
     await s2.store.close();
   });

@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { Aggregator, AnalyticsError, BasicThresholdAlerts, analyticsMetrics } from '../../analytics/index.ts';
+import { createAlertEngine } from '../../alerts/index.ts';
+import { Aggregator, AnalyticsError, analyticsMetrics } from '../../analytics/index.ts';
+import { L, ruleSet } from '../alerts/helpers.ts';
 import { MIN, T0, airSensor, parkingSensor, reading, riverSensor } from './fixtures.ts';
 
 describe('analyticsMetrics (real prom-client registry)', () => {
   it('reports aggregated, late, open windows, sensors, watermark lag, open alerts and errors', async () => {
     const registry = new Registry();
     const aggregator = new Aggregator({ allowedLatenessMs: MIN });
-    const alerts = new BasicThresholdAlerts();
+    const alerts = createAlertEngine({
+      rules: ruleSet([
+        { id: 'river', type: 'threshold', field: 'currentLevel', levels: [{ severity: 'critical', above: 4, label: L('L1') }] },
+        { id: 'pm25', type: 'threshold', field: 'pm25', levels: [{ severity: 'warning', above: 35.5, label: L('pm') }] },
+      ]),
+    });
     const m = analyticsMetrics(registry, { aggregator, alerts, now: () => T0 + 5 * MIN });
     aggregator.add(reading(parkingSensor(), T0 + 4 * MIN, { occupiedSpotNumber: 1 }));
     aggregator.advance(T0 + 5 * MIN);

@@ -16,7 +16,8 @@ import { SENSOR_SECRET, startHarness, type Harness } from '../alerts/harness.ts'
  * message; a restart of the alert runtime keeps an open alert.
  */
 const sensor = roadFloodSensor('rf-e2e-1', ZHONGLI, 10);
-const topic = `alerts/water-level/${ZHONGLI.code}/${sensor.id}`;
+// SV8 (AL4): one retained state per (sensor, rule).
+const topic = `alerts/water-level/${ZHONGLI.code}/${sensor.id}/flood`;
 const RULES = `
 version: 1
 # The latency loop opens and clears 20 times in a row: keep flap suppression out of its way.

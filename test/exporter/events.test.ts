@@ -50,15 +50,19 @@ describe('aggregates, alerts and dead letters', () => {
       dead(3, 'UNKNOWN_SENSOR', undefined, 'x'),
       dead(4, 'SCHEMA', 'pk-ty-001', '{"totalSpotNumber":"many"}'),
     ]);
-    h = await startHarness(s.store, { limits: { deadLetterPayloadChars: 50 } });
+    h = await startHarness(s.store, {
+      limits: { deadLetterPayloadChars: 50 },
+      alertAccess: { authorize: (a) => a === `Bearer ${STAFF}`, meta: (a) => ({ public: false, capStatus: a.ruleId.startsWith('drill.') ? 'Exercise' : 'Actual' }) },
+    });
   });
   after(async () => {
     await h.close();
     await dispose();
   });
 
+  const STAFF = 'staff-token-for-the-test';
   const json = async (path: string, status = 200) => {
-    const res = await h.get(path);
+    const res = await fetch(h.url + path, { headers: { authorization: `Bearer ${STAFF}` } });
     assert.equal(res.status, status, path);
     return (await res.json()) as Record<string, any>;
   };
@@ -105,8 +109,29 @@ describe('aggregates, alerts and dead letters', () => {
     }
   });
 
+  test('AL9 /api/v1/alerts is staff only: 401 without or with a wrong token, coded and bilingual', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: STAFF }] as Record<string, string>[]) {
+      const res = await fetch(h.url + '/api/v1/alerts', { headers });
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      const body = (await res.json()) as Record<string, any>;
+      assert.equal(body.error.code, 'UNAUTHENTICATED');
+      assert.match(body.error['zh-TW'], /值勤人員/);
+      assert.equal('items' in body, false);
+    }
+  });
+
+  test('AL9 every staff alert item says whether its rule is public and its CAP status', async () => {
+    const body = await json('/api/v1/alerts');
+    assert.ok(body.items.length > 0);
+    for (const a of body.items) {
+      assert.equal(a.public, false);
+      assert.equal(a.capStatus, 'Actual');
+    }
+  });
+
   test('alerts filter by state list, kind and district; never cached', async () => {
-    const res = await h.get('/api/v1/alerts?state=open,acknowledged');
+    const res = await fetch(h.url + '/api/v1/alerts?state=open,acknowledged', { headers: { authorization: `Bearer ${STAFF}` } });
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const body = (await res.json()) as Record<string, any>;
     assert.deepEqual(body.items.map((a: any) => a.state).sort(), ['acknowledged', 'open']);

@@ -1,4 +1,6 @@
-import { Aggregator, BasicThresholdAlerts } from '../../analytics/index.ts';
+import { createAlertEngine, loadRules } from '../../alerts/index.ts';
+import { Aggregator } from '../../analytics/index.ts';
+import { DEFAULT_RULES } from '../../app/app.ts';
 import { QualityFlag, RejectError, sensorTopic, type Aggregate, type AlertChange, type DeadLetter, type Reading, type Sensor, type SensorKind } from '../../domain/index.ts';
 import { deadLetter } from '../../ingest/dead-letter.ts';
 import { decode, toReadings, type TimePolicy } from '../../ingest/index.ts';
@@ -9,7 +11,7 @@ import { createSensorSource, createWeather, jsonPayload, Rng, senmlPayload, type
 /**
  * Simulated history for the dashboard tests (issue 4 item 8): the simulators' behaviour
  * models and fault injection, run on a VIRTUAL clock instead of MQTT, through the same
- * pure ingest steps (decode → toReadings) and analytics (Aggregator, BasicThresholdAlerts)
+ * pure ingest steps (decode → toReadings), analytics (Aggregator) and the alert engine (default rules)
  * as production. Each sensor reports at its registry interval (±2 % jitter, as the
  * simulator does); the clock ticks every simulated minute, so 1 m and 1 h windows close
  * exactly as they would live. Hours of history are per sensor so slow failure modes
@@ -100,7 +102,7 @@ export async function simulateHistory(o: HistoryOptions): Promise<History> {
   const sensors = [...o.registry.sensors()];
   const slots = slotsFor(sensors, o.seed, o.endMs, o.hoursOf, createWeather(o.seed));
   const aggregator = new Aggregator({ allowedLatenessMs: o.allowedLatenessMs });
-  const alerts = new BasicThresholdAlerts();
+  const alerts = createAlertEngine({ rules: await loadRules([DEFAULT_RULES], 1) });
   const history: History = { startMs: Math.min(...slots.map((s) => s.next)), readings: [], alertChanges: [], deadLetters: [], aggregates: { '1m': 0, '1h': 0 }, pipelineSamples: 0 };
   let seq = 0;
   let pendingReadings: Reading[] = [];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
+import { addStaff } from '../../alerts/index.ts';
 import { App } from '../../app/app.ts';
 import { loadConfig } from '../../app/config.ts';
 
@@ -18,6 +19,8 @@ export async function startApp(overrides: Record<string, unknown> = {}) {
   const app = new App(config, pino({ level: 'silent' }));
   const info = await app.start();
   const credentials = JSON.parse(readFileSync(path.join(dataDir, 'simulator', 'credentials.json'), 'utf8')) as Credentials;
+  let viewerToken: Promise<string> | undefined;
+  const viewer = (): Promise<string> => (viewerToken ??= addStaff(app.alerts.store, 'test-viewer', 'viewer', Date.now()).then((r) => r.token));
   return {
     app,
     info,
@@ -28,7 +31,8 @@ export async function startApp(overrides: Record<string, unknown> = {}) {
       const res = await fetch(info.url + p);
       return { status: res.status, headers: res.headers, text: await res.text() };
     },
-    json: async <T = unknown>(p: string) => (await (await fetch(info.url + p)).json()) as T,
+    // AL9: /api/v1/alerts is staff only; the helper reads it as a viewer.
+    json: async <T = unknown>(p: string) => (await (await fetch(info.url + p, { headers: { authorization: `Bearer ${await viewer()}` } })).json()) as T,
     async stop() {
       await app.stop();
       rmSync(dataDir, { recursive: true, force: true });
