@@ -65,9 +65,9 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
     }
     // B1: no anonymous access; §3.2.2.3 code 5 "not authorized".
     if (username === undefined || username === '') return refuse(NOT_AUTHORIZED, 'anonymous');
-    const sensor = deps.registry.sensor(username);
-    const gateway = sensor ? undefined : deps.registry.gateway(username);
-    const staff = sensor || gateway || password === undefined ? undefined : deps.staffAuth?.(username, password);
+    // RG2: looked up in the live registry on every CONNECT (sensor, gateway or integration).
+    const entry = deps.registry.principal(username);
+    const staff = entry || password === undefined ? undefined : deps.staffAuth?.(username, password);
     if (staff) {
       // B14: staff read alerts with their API token (stored as a hash); B2/B3 apply to them too.
       const clientId = packet?.clientId ?? '';
@@ -80,14 +80,19 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
       deps.metrics.connections.inc({ result: 'accepted' });
       return cb(null, true);
     }
-    const storedHash = sensor ? sensor.secretHash : gateway?.secretHash;
+    const storedHash = entry?.secretHash;
     // Unknown users answer at once: ids are public (open data), so timing hides nothing.
-    if (storedHash === undefined || password === undefined) return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');
-    const principal: Principal = sensor ? { type: 'sensor', id: sensor.id } : { type: 'gateway', id: username };
+    if (entry === undefined || storedHash === undefined || password === undefined) return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');
+    // RG4: a disabled principal is known but not allowed (§3.2.2.3 code 5).
+    if (entry.disabled) return refuse(NOT_AUTHORIZED, `${entry.type} ${entry.id} is disabled`);
+    const principal: Principal = { type: entry.type, id: entry.id };
 
     deps.secrets.verify(principal.id, password.toString('utf8'), storedHash).then(
       (ok) => {
         if (!ok) return refuse(BAD_USERNAME_OR_PASSWORD, 'wrong secret');
+        // RG2: the secret may have been rotated or the principal disabled while scrypt ran.
+        const now = deps.registry.principal(username);
+        if (now?.secretHash !== storedHash || now.disabled) return refuse(BAD_USERNAME_OR_PASSWORD, 'credential changed during verification');
         // B2: §3.1.3.1 lets the server reject a client id with code 2; an empty one would
         // get a random id from aedes and make sessions untraceable to a device.
         // Checked after the secret so a device with bad credentials learns that first.
