@@ -23,6 +23,11 @@ export interface AlertCommandDeps {
   openStore(): Promise<Store>;
   sensors(): Promise<Sensor[]>;
   out?: (s: string) => void;
+  /**
+   * RG3/TK4: the running server's admin API, when one runs on this data directory. Staff changes
+   * then take effect at once and backtests read the server's store (no DuckDB lock fight).
+   */
+  server?: () => Promise<{ call<T>(method: string, path: string, body?: unknown): Promise<T> } | undefined>;
 }
 
 const ROLES: readonly StaffRole[] = ['viewer', 'operator', 'admin'];
@@ -37,6 +42,11 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
     .requiredOption('--role <role>', ROLES.join(' | '))
     .action(async (o: { name: string; role: string }) => {
       if (!ROLES.includes(o.role as StaffRole)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      const srv = await d.server?.();
+      if (srv) {
+        const r = await srv.call<{ token: string }>('POST', '/staff', { name: o.name, role: o.role });
+        return out(`${o.name} (${o.role})\n權杖 token (只顯示這一次 shown only once): ${r.token}\n`);
+      }
       const store = await AlertStateStore.open(d.stateDir());
       try {
         const { token } = await addStaff(store, o.name, o.role as StaffRole, Date.now());
@@ -50,6 +60,11 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
     .command('list')
     .description('列出人員 list staff (never shows tokens)')
     .action(async () => {
+      const srv = await d.server?.();
+      if (srv) {
+        for (const t of (await srv.call<{ items: { name: string; role: string; createdAt: number }[] }>('GET', '/staff')).items) out(`${t.name}\t${t.role}\t${toTaipeiIso(t.createdAt)}\n`);
+        return;
+      }
       const store = await AlertStateStore.open(d.stateDir());
       for (const t of store.tokens.values()) out(`${t.name}\t${t.role}\t${toTaipeiIso(t.createdAt)}${t.revoked ? '\trevoked' : ''}\n`);
       await store.close();
@@ -59,6 +74,11 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
     .description('撤銷人員所有權杖 revoke every token of a person')
     .requiredOption('--name <name>')
     .action(async (o: { name: string }) => {
+      const srv = await d.server?.();
+      if (srv) {
+        await srv.call('DELETE', `/staff/${encodeURIComponent(o.name)}`);
+        return out(`${o.name}: tokens revoked, live sessions closed\n`);
+      }
       const store = await AlertStateStore.open(d.stateDir());
       let n = 0;
       for (const t of [...store.tokens.values()]) {
@@ -91,6 +111,8 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
       const from = parseTime(o.from);
       const to = parseTime(o.to);
       if (Number.isNaN(from) || Number.isNaN(to) || from >= to) throw new Error('--from and --to must be ISO 8601 date-times with offset, from < to');
+      const srv = await d.server?.();
+      if (srv) return out((await srv.call<{ text: string }>('POST', '/backtest', { rule: o.rule, from: o.from, to: o.to, tickSeconds: o.tickSeconds })).text + '\n');
       const set = await loadRules(d.ruleFiles());
       const sensors = backtestSensors(set, o.rule, await d.sensors());
       const store = await d.openStore();

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseTime, toTaipeiIso } from '../domain/index.ts';
 import { AuditLog, adminRoutes } from '../exporter/admin/index.ts';
@@ -9,19 +8,7 @@ import { staffGuard } from '../exporter/staff/index.ts';
 import { addStaff, backtest, backtestSensors, formatBacktest, listStaff, loadAqiTable, loadRules, revokeStaff, storedReadings } from '../alerts/index.ts';
 import { acquireRegistryLock, RegistryWriter } from '../registry/index.ts';
 import type { App } from './app.ts';
-import { credentialsPath } from './seed.ts';
-
-/** Where a running server tells the local CLI how to reach it (RG3, AD5). */
-export function serverFilePath(dataDir: string): string {
-  return path.join(dataDir, 'run', 'admin.json');
-}
-
-export interface ServerFile {
-  readonly pid: number;
-  readonly url: string;
-  readonly token: string;
-  readonly startedAt: string;
-}
+import { serverFilePath, updateKeystore, type ServerFile } from './server-file.ts';
 
 /**
  * Wires the live registry and the admin API into a started pipeline (called by App.start once
@@ -120,16 +107,3 @@ export async function wireAdmin(app: App, registryFile: string, ruleFiles: reado
   };
 }
 
-async function updateKeystore(dataDir: string, kind: string, id: string, secret: string | undefined): Promise<void> {
-  const file = credentialsPath(dataDir);
-  if (!existsSync(file) || kind === 'integration') return;
-  const creds = JSON.parse(await readFile(file, 'utf8')) as { sensors: Record<string, string>; gateways: Record<string, string> };
-  const map = kind === 'gateway' ? creds.gateways : creds.sensors;
-  if (secret === undefined) {
-    if (!(id in map)) return;
-    delete map[id];
-  } else if (id in map) map[id] = secret;
-  else return; // a new device is not a simulated one
-  await writeFile(`${file}.tmp`, JSON.stringify(creds, null, 2), { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
-}

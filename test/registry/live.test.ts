@@ -1,47 +1,13 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { addStaff } from '../../alerts/index.ts';
 import { connect, eventually, publish, startApp } from '../support/app.ts';
+import { NEW_SENSOR, adminClient, closedOnce, connackCode, telemetry } from './helpers.ts';
 
 type Started = Awaited<ReturnType<typeof startApp>>;
-
-export function adminClient(s: Started, token: string) {
-  return async <T = Record<string, unknown>>(method: string, p: string, body?: unknown, type = 'application/json'): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${s.info.url}/api/v1/admin${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': type } : {}) },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
-  };
-}
-
-/** The CONNACK code of a refused connection (MQTT 3.1.1 §3.2.2.3), or 0 when it connected. */
-export async function connackCode(url: string, username: string, password: string): Promise<number> {
-  try {
-    const c = await connect(url, username, password);
-    c.end(true);
-    return 0;
-  } catch (err) {
-    return Number((err as { code?: number }).code ?? -1);
-  }
-}
-
-const telemetry = (pm25: number) => JSON.stringify({ ts: new Date().toISOString(), pm25 });
-
-export const NEW_SENSOR = {
-  id: 'aq-live-01',
-  kind: 'air-quality',
-  name: { 'zh-TW': '即時新增測試站', en: 'Live-added test station' },
-  district: '68000010',
-  location: { lat: 24.99, lon: 121.31 },
-  params: { pollutants: ['pm25'] },
-};
 
 describe('live registry changes on a running pipeline (RG1, B16, TK4)', () => {
   let s: Started;
@@ -81,7 +47,7 @@ describe('live registry changes on a running pipeline (RG1, B16, TK4)', () => {
     const aq = Object.keys(s.credentials.sensors)[0] as string;
     const old = s.credentials.sensors[aq] as string;
     const c = await connect(s.mqttUrl, aq, old);
-    const closed = once(c, 'close');
+    const closed = closedOnce(c);
     const res = await api<{ secret: string }>('POST', `/sensors/${aq}/rotate-secret`);
     assert.equal(res.status, 200);
     assert.equal(typeof res.body.secret, 'string');
@@ -98,7 +64,7 @@ describe('live registry changes on a running pipeline (RG1, B16, TK4)', () => {
     const aq = Object.keys(s.credentials.sensors)[1] as string;
     const secret = s.credentials.sensors[aq] as string;
     const c = await connect(s.mqttUrl, aq, secret);
-    const closed = once(c, 'close');
+    const closed = closedOnce(c);
     const res = await api<{ disabled?: boolean }>('PATCH', `/sensors/${aq}`, { disabled: true });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.disabled, true);
@@ -117,7 +83,7 @@ describe('live registry changes on a running pipeline (RG1, B16, TK4)', () => {
     const viewer = await fetch(`${s.info.url}/api/v1/staff/alerts`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(viewer.status, 200);
     const c = await connect(s.mqttUrl, 'duty-officer', token);
-    const closed = once(c, 'close');
+    const closed = closedOnce(c);
     assert.equal((await api('DELETE', '/staff/duty-officer')).status, 204);
     await closed;
     c.end(true);
