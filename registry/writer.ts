@@ -9,7 +9,9 @@ import type { GatewayDocT, IntegrationDocT, SensorDocT } from './schema.ts';
  * RG3 One writer: while the server runs it is the only process that writes the registry file
  *     (it holds `<file>.lock`); the CLI goes through its admin API. With no server, the CLI
  *     takes the same lock for the length of one edit. An edit is validated against the current
- *     state, written to disk (temp file + rename), and only then applied in memory and announced.
+ *     state, applied in memory and announced (effective at once), then written to disk (temp file,
+ *     fsync, rename); the caller's promise resolves only once it is on disk. A failed write undoes
+ *     the memory and announces the undo.
  * RG6 Edits go through the `yaml` Document API, so comments, key order and flow/block style
  *     of everything not edited survive.
  * Edits arriving together are coalesced into one file write; a group (e.g. a bulk import) is
@@ -131,6 +133,12 @@ export class RegistryWriter {
     return `${s.ino}:${s.size}:${s.mtimeMs}`;
   }
 
+  /** Before validating: if the file was changed by hand despite RG3, its content becomes the live state. */
+  private async syncWithDisk(): Promise<void> {
+    const stamp = await this.stampOf();
+    if (this.fileStamp !== undefined && stamp !== this.fileStamp) await this.document();
+  }
+
   private async document(): Promise<Document> {
     const stamp = await this.stampOf();
     if (this.doc && stamp === this.fileStamp) return this.doc;
@@ -156,9 +164,8 @@ export class RegistryWriter {
   }
 
   private async flush(groups: Group[]): Promise<void> {
-    let doc: Document;
     try {
-      doc = await this.document();
+      await this.syncWithDisk();
     } catch (err) {
       for (const g of groups) g.reject(err as Error);
       return;
@@ -182,7 +189,12 @@ export class RegistryWriter {
       }
     }
     if (!accepted.length) return;
+    // RG1: effective at once, before the (file-size-bound) write: a rotated secret stops now, not
+    // after a 10,000-entry YAML document is rendered. The answer still waits for the disk.
+    const changes = accepted.flatMap((a) => a.applied.map((x) => x.change));
+    this.registry.emitChanges(changes);
     try {
+      const doc = await this.document();
       const index = new Map<string, YAMLMap>();
       for (const kind of ['sensor', 'gateway', 'integration'] as const) {
         const seq = doc.get(SECTION[kind]);
@@ -205,13 +217,14 @@ export class RegistryWriter {
       for (const { applied } of [...accepted].reverse()) for (const a of [...applied].reverse()) a.undo();
       this.doc = undefined;
       this.fileStamp = undefined;
+      // Undone: whoever connected under the short-lived state is disconnected again.
+      this.registry.emitChanges(changes.map((c) => ({ ...c, op: c.op === 'add' ? 'delete' : c.op === 'delete' ? 'add' : 'update', revoke: true })));
       for (const { group } of accepted) group.reject(err as Error);
       return;
     }
     this.commits += accepted.length;
     this.lastCommitMs = Date.now();
     this.armRelease();
-    this.registry.emitChanges(accepted.flatMap((a) => a.applied.map((x) => x.change)));
     for (const { group } of accepted) group.resolve();
   }
 
