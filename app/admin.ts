@@ -99,6 +99,7 @@ export async function wireAdmin(app: App, registryFile: string, ruleFiles: reado
     },
     async close(): Promise<void> {
       unsubscribe();
+      await writer.close().catch(() => undefined);
       await unlink(serverFilePath(config.dataDir)).catch(() => undefined);
       await keystore;
       await audit.close().catch(() => undefined);

@@ -1,6 +1,6 @@
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import YAML, { isMap, isSeq, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { Registry, isOwnIntegrationPattern, validateGatewayDoc, validateIntegrationDoc, validateParams, validateSensorDoc, type PrincipalKind, type RegistryChange } from './registry.ts';
 import type { GatewayDocT, IntegrationDocT, SensorDocT } from './schema.ts';
 
@@ -41,8 +41,6 @@ export class EditError extends Error {
   }
 }
 
-const SECTION: Readonly<Record<EntryKind, string>> = { sensor: 'sensors', gateway: 'gateways', integration: 'integrations' };
-
 function fieldOf(e: ErrorObject): string {
   const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
   const extra = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : '';
@@ -81,10 +79,19 @@ interface Group {
   readonly reject: (err: Error) => void;
 }
 
+/** What the file worker (registry/file-worker.mjs) applies to the YAML document. */
+interface DocEdit {
+  readonly kind: EntryKind;
+  readonly op: 'add' | 'patch' | 'delete';
+  readonly id: string;
+  readonly entry?: Record<string, unknown>;
+  readonly patch?: Record<string, unknown>;
+}
+
 interface Applied {
   readonly change: RegistryChange;
   readonly undo: () => void;
-  readonly toDoc: (doc: Document, index: Map<string, YAMLMap>) => void;
+  readonly docEdit: DocEdit;
 }
 
 export interface WriterOptions {
@@ -95,9 +102,11 @@ export interface WriterOptions {
 export class RegistryWriter {
   private queue: Group[] = [];
   private running: Promise<void> | undefined;
-  private doc: Document | undefined;
   private fileStamp: string | undefined;
   private releaseTimer: NodeJS.Timeout | undefined;
+  private worker: Worker | undefined;
+  private workerSeq = 0;
+  private readonly workerCalls = new Map<number, { resolve: (stamp: string) => void; reject: (err: Error) => void }>();
   /** Committed edit count; `civicstream status` shows it. */
   commits = 0;
   lastCommitMs = 0;
@@ -136,31 +145,67 @@ export class RegistryWriter {
   /** Before validating: if the file was changed by hand despite RG3, its content becomes the live state. */
   private async syncWithDisk(): Promise<void> {
     const stamp = await this.stampOf();
-    if (this.fileStamp !== undefined && stamp !== this.fileStamp) await this.document();
+    if (this.fileStamp === undefined) {
+      this.fileStamp = stamp; // first edit since load: the file is what was loaded
+      return;
+    }
+    if (stamp === this.fileStamp) return;
+    const fresh = Registry.parse(await readFile(this.registry.file, 'utf8'), this.registry.file);
+    const before = new Map<string, string | undefined>();
+    for (const s of this.registry.sensors()) before.set(s.id, s.secretHash);
+    for (const g of this.registry.gatewayEntries()) before.set(g.id, g.secretHash);
+    for (const i of this.registry.integrations()) before.set(i.id, i.secretHash);
+    this.registry.replaceWith(fresh);
+    const changes: RegistryChange[] = [];
+    for (const [id, hash] of before) {
+      const now = this.registry.principal(id);
+      if (!now || now.secretHash !== hash || now.disabled) changes.push({ kind: now?.type ?? 'sensor', id, op: now ? 'update' : 'delete', revoke: true });
+    }
+    this.registry.emitChanges(changes);
+    this.fileStamp = stamp;
   }
 
-  private async document(): Promise<Document> {
-    const stamp = await this.stampOf();
-    if (this.doc && stamp === this.fileStamp) return this.doc;
-    const text = await readFile(this.registry.file, 'utf8');
-    if (this.fileStamp !== undefined && stamp !== this.fileStamp) {
-      // Someone edited the file by hand despite RG3: take their version as the truth, revoking changed credentials.
-      const fresh = Registry.parse(text, this.registry.file);
-      const before = new Map<string, string | undefined>();
-      for (const s of this.registry.sensors()) before.set(s.id, s.secretHash);
-      for (const g of this.registry.gatewayEntries()) before.set(g.id, g.secretHash);
-      for (const i of this.registry.integrations()) before.set(i.id, i.secretHash);
-      this.registry.replaceWith(fresh);
-      const changes: RegistryChange[] = [];
-      for (const [id, hash] of before) {
-        const now = this.registry.principal(id);
-        if (!now || now.secretHash !== hash || now.disabled) changes.push({ kind: now?.type ?? 'sensor', id, op: now ? 'update' : 'delete', revoke: true });
-      }
-      this.registry.emitChanges(changes);
+  /**
+   * The YAML document lives in a worker thread (registry/file-worker.mjs): rendering 10,000
+   * entries takes seconds and must not stall the broker. The worker is referenced only while
+   * a write is pending and is stopped after `idleReleaseMs` without edits (freeing the document).
+   */
+  private writeFile(edits: DocEdit[]): Promise<string> {
+    if (!this.worker) {
+      const w = new Worker(new URL('./file-worker.mjs', import.meta.url), { execArgv: [] });
+      w.on('message', (m: { seq: number; ok: boolean; stamp?: string; error?: string }) => {
+        const call = this.workerCalls.get(m.seq);
+        this.workerCalls.delete(m.seq);
+        if (!this.workerCalls.size) w.unref();
+        if (m.ok) call?.resolve(m.stamp as string);
+        else call?.reject(new Error(m.error ?? 'registry write failed'));
+      });
+      w.on('error', (err) => {
+        for (const c of this.workerCalls.values()) c.reject(err);
+        this.workerCalls.clear();
+      });
+      w.on('exit', () => {
+        if (this.worker === w) this.worker = undefined;
+        for (const c of this.workerCalls.values()) c.reject(new Error('registry file worker exited'));
+        this.workerCalls.clear();
+      });
+      this.worker = w;
     }
-    this.doc = YAML.parseDocument(text);
-    this.fileStamp = stamp;
-    return this.doc;
+    const w = this.worker;
+    const seq = ++this.workerSeq;
+    w.ref();
+    return new Promise<string>((resolve, reject) => {
+      this.workerCalls.set(seq, { resolve, reject });
+      w.postMessage({ seq, file: this.registry.file, edits });
+    });
+  }
+
+  /** Stops the file worker (server stop). Pending edits finish first. */
+  async close(): Promise<void> {
+    while (this.running) await this.running;
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    await this.worker?.terminate();
+    this.worker = undefined;
   }
 
   private async flush(groups: Group[]): Promise<void> {
@@ -194,28 +239,10 @@ export class RegistryWriter {
     const changes = accepted.flatMap((a) => a.applied.map((x) => x.change));
     this.registry.emitChanges(changes);
     try {
-      const doc = await this.document();
-      const index = new Map<string, YAMLMap>();
-      for (const kind of ['sensor', 'gateway', 'integration'] as const) {
-        const seq = doc.get(SECTION[kind]);
-        if (isSeq(seq)) for (const item of seq.items) if (isMap(item)) index.set(`${kind}:${String(item.get('id'))}`, item);
-      }
-      for (const { applied } of accepted) for (const a of applied) a.toDoc(doc, index);
-      const text = doc.toString({ lineWidth: 0 });
-      const tmp = `${this.registry.file}.${process.pid}.tmp`;
-      const fh = await open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.registry.file);
-      this.fileStamp = await this.stampOf();
+      this.fileStamp = await this.writeFile(accepted.flatMap((a) => a.applied.map((x) => x.docEdit)));
     } catch (err) {
       // Nothing reached the file: take the memory back to it.
       for (const { applied } of [...accepted].reverse()) for (const a of [...applied].reverse()) a.undo();
-      this.doc = undefined;
       this.fileStamp = undefined;
       // Undone: whoever connected under the short-lived state is disconnected again.
       this.registry.emitChanges(changes.map((c) => ({ ...c, op: c.op === 'add' ? 'delete' : c.op === 'delete' ? 'add' : 'update', revoke: true })));
@@ -231,7 +258,9 @@ export class RegistryWriter {
   private armRelease(): void {
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     this.releaseTimer = setTimeout(() => {
-      this.doc = undefined;
+      if (this.running || this.workerCalls.size) return this.armRelease();
+      void this.worker?.terminate();
+      this.worker = undefined;
     }, this.o.idleReleaseMs ?? 60_000);
     this.releaseTimer.unref();
   }
@@ -313,43 +342,8 @@ export class RegistryWriter {
       else if (kind === 'gateway') r.putGateway(id, prev as GatewayDocT | undefined);
       else r.putIntegration(id, prev as IntegrationDocT | undefined);
     };
-    const toDoc = (doc: Document, index: Map<string, YAMLMap>): void => {
-      const key = `${kind}:${id}`;
-      if (op === 'add') {
-        let seq = doc.get(SECTION[kind]) as YAMLSeq | undefined;
-        if (!isSeq(seq)) {
-          seq = doc.createNode([]) as YAMLSeq;
-          doc.set(SECTION[kind], seq);
-        }
-        seq.flow = false;
-        const node = doc.createNode(entry) as YAMLMap;
-        // The demo registry writes small nested maps on one line; new entries follow that style.
-        for (const k of ['name', 'location', 'params']) {
-          const child = node.get(k, true);
-          if (isMap(child)) child.flow = true;
-        }
-        seq.items.push(node);
-        index.set(key, node);
-        return;
-      }
-      const node = index.get(key);
-      if (!node) throw new Error(`registry file has no ${kind} ${id}`);
-      if (op === 'delete') {
-        const seq = doc.get(SECTION[kind]) as YAMLSeq;
-        seq.items.splice(seq.items.indexOf(node), 1);
-        index.delete(key);
-        return;
-      }
-      for (const [k, v] of Object.entries(patch ?? {})) {
-        if (v === null || (k === 'disabled' && v === false)) node.delete(k);
-        else {
-          const child = doc.createNode(v);
-          if (isMap(child) && ['name', 'location', 'params'].includes(k)) child.flow = true;
-          node.set(k, child);
-        }
-      }
-    };
-    return { change: { kind, id, op, revoke }, undo, toDoc };
+    const docEdit: DocEdit = op === 'add' ? { kind, op: 'add', id, entry: entry as Record<string, unknown> } : op === 'delete' ? { kind, op: 'delete', id } : { kind, op: 'patch', id, patch: patch ?? {} };
+    return { change: { kind, id, op, revoke }, undo, docEdit };
   }
 }
 
