@@ -25,6 +25,11 @@ export interface AlertCommandDeps {
   /** The configured AQI table file (alerts.aqiTableFile), when the city overrides the shipped one. */
   aqiTableFile?(): string | undefined;
   out?: (s: string) => void;
+  /**
+   * RG3/TK4: the running server's admin API, when one runs on this data directory. Staff changes
+   * then take effect at once and backtests read the server's store (no DuckDB lock fight).
+   */
+  server?: () => Promise<{ call<T>(method: string, path: string, body?: unknown): Promise<T> } | undefined>;
 }
 
 const ROLES: readonly StaffRole[] = ['viewer', 'operator', 'admin'];
@@ -39,6 +44,11 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
     .requiredOption('--role <role>', ROLES.join(' | '))
     .action(async (o: { name: string; role: string }) => {
       if (!ROLES.includes(o.role as StaffRole)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      const srv = await d.server?.();
+      if (srv) {
+        const r = await srv.call<{ token: string }>('POST', '/staff', { name: o.name, role: o.role });
+        return out(`${o.name} (${o.role})\n權杖 token (只顯示這一次 shown only once): ${r.token}\n`);
+      }
       const store = await AlertStateStore.open(d.stateDir());
       try {
         const { token } = await addStaff(store, o.name, o.role as StaffRole, Date.now());
@@ -52,6 +62,11 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
     .command('list')
     .description('列出人員 list staff (never shows tokens)')
     .action(async () => {
+      const srv = await d.server?.();
+      if (srv) {
+        for (const t of (await srv.call<{ items: { name: string; role: string; createdAt: number }[] }>('GET', '/staff')).items) out(`${t.name}\t${t.role}\t${toTaipeiIso(t.createdAt)}\n`);
+        return;
+      }
       const store = await AlertStateStore.open(d.stateDir());
       for (const t of store.tokens.values()) out(`${t.name}\t${t.role}\t${toTaipeiIso(t.createdAt)}${t.revoked ? '\trevoked' : ''}\n`);
       await store.close();
@@ -61,6 +76,11 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
     .description('撤銷人員所有權杖 revoke every token of a person')
     .requiredOption('--name <name>')
     .action(async (o: { name: string }) => {
+      const srv = await d.server?.();
+      if (srv) {
+        await srv.call('DELETE', `/staff/${encodeURIComponent(o.name)}`);
+        return out(`${o.name}: tokens revoked, live sessions closed\n`);
+      }
       const store = await AlertStateStore.open(d.stateDir());
       let n = 0;
       for (const t of [...store.tokens.values()]) {
@@ -97,6 +117,8 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
       const from = parseTime(o.from);
       const to = parseTime(o.to);
       if (Number.isNaN(from) || Number.isNaN(to) || from >= to) throw new Error('--from and --to must be ISO 8601 date-times with offset, from < to');
+      const srv = await d.server?.();
+      if (srv) return out((await srv.call<{ text: string }>('POST', '/backtest', { rule: o.rule, from: o.from, to: o.to, tickSeconds: o.tickSeconds })).text + '\n');
       const set = await loadRules(d.ruleFiles());
       const sensors = backtestSensors(set, o.rule, await d.sensors());
       const store = await d.openStore();

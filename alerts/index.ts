@@ -27,13 +27,13 @@ export { Router, loadContacts, parseContacts, type ContactsDoc } from './routing
 export { Escalator, inQuietHours, type Notice } from './escalation.ts';
 export { AlertService, type AlertServiceOptions } from './service.ts';
 export { AlertStateStore, type StaffRole, type TokenRec, type DeliveryRec, type AuditRec, type NoteRec } from './state-store.ts';
-export { addStaff, verifyToken, hashToken, roleAtLeast } from './staff-tokens.ts';
+export { addStaff, verifyToken, hashToken, roleAtLeast, revokeStaff, listStaff } from './staff-tokens.ts';
 export { authenticateStaff, staffMaySubscribe, staffMayPublish, type StaffPrincipal } from './mqtt-acl.ts';
 export { signWebhook, verifyWebhook, postWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './delivery/webhook.ts';
 export { createMailer, type SmtpOptions, type Mailer } from './delivery/email.ts';
 export { SseHub } from './delivery/sse.ts';
 export { DEFAULT_RETRY, type RetryPolicy } from './delivery/retry.ts';
-export { backtest, storedReadings, formatBacktest, type BacktestReport } from './backtest.ts';
+export { backtest, backtestSensors, storedReadings, formatBacktest, type BacktestReport } from './backtest.ts';
 export type { RuleConfig, RuleSet, EngineAlert, Verdict } from './types.ts';
 
 export interface AlertsOptions {

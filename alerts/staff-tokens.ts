@@ -30,3 +30,29 @@ export function verifyToken(store: AlertStateStore, token: string | undefined): 
   const rec = store.tokens.get(hashToken(token));
   return rec && !rec.revoked ? rec : undefined;
 }
+
+/**
+ * TK4 Revoking a person revokes every token of theirs in the live store: the next API call
+ *     and the next MQTT CONNECT with it are refused (verifyToken reads the store), and the
+ *     caller disconnects their live MQTT sessions. Returns how many tokens were revoked.
+ */
+export async function revokeStaff(store: AlertStateStore, name: string): Promise<number> {
+  let n = 0;
+  for (const t of [...store.tokens.values()]) {
+    if (t.name !== name || t.revoked) continue;
+    await store.putToken({ ...t, revoked: true });
+    n++;
+  }
+  return n;
+}
+
+/** People with at least one live token (newest token's role), oldest first. */
+export function listStaff(store: AlertStateStore): { name: string; role: StaffRole; createdAt: number }[] {
+  const byName = new Map<string, TokenRec>();
+  for (const t of store.tokens.values()) {
+    if (t.revoked) continue;
+    const prev = byName.get(t.name);
+    if (!prev || t.createdAt >= prev.createdAt) byName.set(t.name, t);
+  }
+  return [...byName.values()].sort((a, b) => a.createdAt - b.createdAt).map((t) => ({ name: t.name, role: t.role, createdAt: t.createdAt }));
+}

@@ -19,6 +19,7 @@ import { credentialsPath, seedRegistry } from './seed.ts';
 import { createAlerts, authenticateStaff, verifyToken, type Alerts } from '../alerts/index.ts';
 import { staffRoutes } from '../exporter/staff/index.ts';
 import { fileURLToPath } from 'node:url';
+import { wireAdmin } from './admin.ts';
 
 /** The alert rules shipped with the project (used when alerts.ruleFiles is empty). */
 export const DEFAULT_RULES = fileURLToPath(new URL('../config/rules.default.yaml', import.meta.url));
@@ -60,6 +61,8 @@ export class App {
   private tick: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /** The live registry's writer and the admin API (RG1–RG3, AD1–AD6). */
+  admin: Awaited<ReturnType<typeof wireAdmin>> | undefined;
 
   constructor(
     readonly config: Readonly<Config>,
@@ -190,7 +193,9 @@ export class App {
         : {}),
     });
     await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
+    this.admin = await wireAdmin(this, registryFile, config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES]);
     const { port: httpPort, url } = await this.api.start();
+    await this.admin.announce(url);
     await this.alerts.service.republish();
     this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs);
     if (config.openData.enabled) {
@@ -324,6 +329,7 @@ export class App {
       await this.simulation?.stop().catch((err: Error) => this.logger.warn({ err }, 'simulator stop'));
       await this.broker?.stop();
       await this.api?.stop();
+      await this.admin?.close().catch((err: Error) => this.logger.warn({ err }, 'admin close failed'));
       await this.alerts?.close().catch((err: Error) => this.logger.warn({ err }, 'alert service close failed'));
       await this.runTick();
       this.ingest?.complete();

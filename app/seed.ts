@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import YAML from 'yaml';
+import YAML, { isMap, isSeq } from 'yaml';
 import { Registry, hashSecret, newSecret, type RegistryDocT } from '../registry/index.ts';
 
 export const DEMO_REGISTRY = fileURLToPath(new URL('../config/registry.demo.yaml', import.meta.url));
@@ -21,23 +21,34 @@ export function credentialsPath(dataDir: string): string {
  */
 export async function seedRegistry(registryFile: string, dataDir: string, logger: Logger): Promise<void> {
   if (existsSync(registryFile)) return;
-  const doc = YAML.parse(await readFile(DEMO_REGISTRY, 'utf8')) as RegistryDocT;
+  // RG6: the copy keeps the demo file's comments and layout (yaml Document API); only secretHash lines are added.
+  const text = await readFile(DEMO_REGISTRY, 'utf8');
+  const doc = YAML.parse(text) as RegistryDocT;
+  const ydoc = YAML.parseDocument(text);
   const credentials = { sensors: {} as Record<string, string>, gateways: {} as Record<string, string> };
+  const hashes = new Map<string, string>();
   await Promise.all([
     ...doc.sensors.map(async (s) => {
       const secret = newSecret();
       credentials.sensors[s.id] = secret;
-      s.secretHash = await hashSecret(secret);
+      hashes.set(`sensors:${s.id}`, await hashSecret(secret));
     }),
     ...(doc.gateways ?? []).map(async (g) => {
       const secret = newSecret();
       credentials.gateways[g.id] = secret;
-      g.secretHash = await hashSecret(secret);
+      hashes.set(`gateways:${g.id}`, await hashSecret(secret));
     }),
   ]);
+  for (const section of ['sensors', 'gateways']) {
+    const seq = ydoc.get(section);
+    if (!isSeq(seq)) continue;
+    for (const item of seq.items) if (isMap(item)) item.set('secretHash', hashes.get(`${section}:${String(item.get('id'))}`));
+  }
+  const out = ydoc.toString({ lineWidth: 0 });
+  Registry.parse(out, registryFile);
   await mkdir(path.dirname(registryFile), { recursive: true });
   await mkdir(path.dirname(credentialsPath(dataDir)), { recursive: true });
   await writeFile(credentialsPath(dataDir), JSON.stringify(credentials, null, 2), { mode: 0o600 });
-  await Registry.save(registryFile, doc);
+  await writeFile(registryFile, out, { mode: 0o600 });
   logger.info({ registry: registryFile, sensors: doc.sensors.length }, 'seeded the demo registry with fresh secrets');
 }

@@ -19,7 +19,9 @@ export type PublishVerdict =
 /** B4/B5/B6: may `principal` publish on `topic`, and is it a valid T1/T2 topic? */
 export function checkPublish(principal: Principal, topic: string, registry: Registry): PublishVerdict {
   // B13/B14: public readers and staff clients are read-only.
-  if (principal.type === 'public' || principal.type === 'staff') {
+  if (principal.type === 'public' || principal.type === 'staff' || principal.type === 'integration') {
+    // B15: an integration never publishes on sensors/… (checkIntegrationPublish covers its own namespace).
+    if (principal.type === 'integration') return { ok: false, reason: 'NOT_AUTHORIZED', message: `integration ${principal.id} may not publish on ${topic}` };
     return { ok: false, reason: 'NOT_AUTHORIZED', message: `${principal.type} clients are read-only` };
   }
   const parts = topic.split('/');
@@ -63,6 +65,7 @@ export function isOwnStatusTopic(principal: Principal, topic: string, registry: 
  */
 export function maySubscribe(principal: Principal, filter: string, registry: Registry): boolean {
   if (principal.type === 'staff') return isAlertFilter(filter);
+  if (principal.type === 'integration') return mayIntegrationSubscribe(principal.id, filter, registry);
   if (principal.type === 'public') return false; // decided by the exporter's public filter (B13)
   const parts = filter.split('/');
   if (parts.length < 4 || parts[0] !== 'sensors') return false;
@@ -81,4 +84,49 @@ export function isAlertFilter(filter: string): boolean {
   const parts = filter.split('/');
   if (parts[0] !== 'alerts') return false;
   return parts.every((p, i) => !p.includes('$') && (p === '#' ? i === parts.length - 1 : !p.includes('#') && (p === '+' || !p.includes('+'))));
+}
+
+/** MQTT 3.1.1 §4.7.1: `#` only last and alone, `+` only a whole level; nothing starting with `$` (B11). */
+export function isWellFormedFilter(filter: string): boolean {
+  if (filter === '' || filter.startsWith('$')) return false;
+  const parts = filter.split('/');
+  return parts.every((p, i) => (p === '#' ? i === parts.length - 1 : !p.includes('#') && (p === '+' || !p.includes('+'))));
+}
+
+/** True when every topic `filter` matches is also matched by `pattern` (both well-formed filters). */
+export function filterCovers(pattern: string, filter: string): boolean {
+  const p = pattern.split('/');
+  const f = filter.split('/');
+  for (let i = 0; ; i++) {
+    if (p[i] === '#') return true;
+    if (i === p.length || i === f.length) return i === p.length && i === f.length;
+    if (f[i] === '#') return false;
+    if (p[i] === '+') continue;
+    if (f[i] === '+' || f[i] !== p[i]) return false;
+  }
+}
+
+/** Does `filter` match the topic name `topic` (MQTT 3.1.1 §4.7; `$` topics never match a leading wildcard)? */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  return filterCovers(filter, topic);
+}
+
+/**
+ * B15: an integration (RG5) subscribes only to filters lying inside one of its `read` patterns;
+ * it is subscribe-only unless `publish` patterns are granted, and those lie under
+ * `integrations/{id}/` (checked at registry validation and here), so they can never reach a
+ * sensor's telemetry, alerts/, public/ or another principal's namespace.
+ */
+export function mayIntegrationSubscribe(id: string, filter: string, registry: Registry): boolean {
+  const grant = registry.integration(id);
+  if (!grant || grant.disabled || !isWellFormedFilter(filter)) return false;
+  return grant.read.some((p) => filterCovers(p, filter));
+}
+
+export function checkIntegrationPublish(id: string, topic: string, registry: Registry): boolean {
+  const grant = registry.integration(id);
+  if (!grant || grant.disabled || topic.includes('+') || topic.includes('#')) return false;
+  if (!topic.startsWith(`integrations/${id}/`)) return false;
+  return grant.publish.some((p) => topicMatches(p, topic));
 }

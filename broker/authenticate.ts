@@ -85,16 +85,17 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
     const certId = deps.certificateIdentity?.(client);
     if (certId !== undefined) {
       if (username !== undefined && username !== '' && username !== certId) return refuse(NOT_AUTHORIZED, `username ${username} does not match the client certificate (${certId})`);
-      const certSensor = deps.registry.sensor(certId);
-      const certPrincipal: Principal | undefined = certSensor?.secretHash !== undefined ? { type: 'sensor', id: certSensor.id } : deps.registry.gateway(certId) ? { type: 'gateway', id: certId } : undefined;
-      if (!certPrincipal) return refuse(NOT_AUTHORIZED, `client certificate ${certId} names no registered principal`);
-      return admit(certPrincipal);
+      // RG2: the live registry (sensor, gateway or integration principal).
+      const certEntry = deps.registry.principal(certId);
+      if (!certEntry) return refuse(NOT_AUTHORIZED, `client certificate ${certId} names no registered principal`);
+      if (certEntry.disabled) return refuse(NOT_AUTHORIZED, `${certEntry.type} ${certEntry.id} is disabled`);
+      return admit({ type: certEntry.type, id: certEntry.id });
     }
     // B1: no anonymous access; §3.2.2.3 code 5 "not authorized".
     if (username === undefined || username === '') return refuse(NOT_AUTHORIZED, 'anonymous');
-    const sensor = deps.registry.sensor(username);
-    const gateway = sensor ? undefined : deps.registry.gateway(username);
-    const staff = sensor || gateway || password === undefined ? undefined : deps.staffAuth?.(username, password);
+    // RG2: looked up in the live registry on every CONNECT (sensor, gateway or integration).
+    const entry = deps.registry.principal(username);
+    const staff = entry || password === undefined ? undefined : deps.staffAuth?.(username, password);
     if (staff) {
       // B14: staff read alerts with their API token (stored as a hash); B2/B3 apply to them too.
       const clientId = packet?.clientId ?? '';
@@ -107,14 +108,16 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
       deps.metrics.connections.inc({ result: 'accepted' });
       return cb(null, true);
     }
-    const storedHash = sensor ? sensor.secretHash : gateway?.secretHash;
+    const storedHash = entry?.secretHash;
     // Unknown users answer at once: ids are public (open data), so timing hides nothing.
-    if (storedHash === undefined || password === undefined) {
+    if (entry === undefined || storedHash === undefined || password === undefined) {
       deps.credentials.failUnknown(deps.addressOf(client)); // B35: counts against the address
       deps.metrics.loginFailures.inc({ why: 'unknown-user' });
       return refuse(BAD_USERNAME_OR_PASSWORD, 'unknown user or no password');
     }
-    const principal: Principal = sensor ? { type: 'sensor', id: sensor.id } : { type: 'gateway', id: username };
+    // RG4: a disabled principal is known but not allowed (§3.2.2.3 code 5).
+    if (entry.disabled) return refuse(NOT_AUTHORIZED, `${entry.type} ${entry.id} is disabled`);
+    const principal: Principal = { type: entry.type, id: entry.id };
 
     const address = deps.addressOf(client);
     deps.credentials.check(principal.id, address, password.toString('utf8'), storedHash).then(
@@ -126,6 +129,9 @@ export function createConnectHooks(deps: AuthDeps): { preConnect: PreConnect; au
           if (r.lockMs) deps.logger.warn({ username, remote: address, lockMs: Math.round(r.lockMs) }, 'failed MQTT logins: identity/address locked');
           return refuse(BAD_USERNAME_OR_PASSWORD, r.why === 'locked' ? 'too many failed logins (locked)' : 'wrong secret');
         }
+        // RG2: the secret may have been rotated or the principal disabled while scrypt ran.
+        const now = deps.registry.principal(username);
+        if (now?.secretHash !== storedHash || now.disabled) return refuse(BAD_USERNAME_OR_PASSWORD, 'credential changed during verification');
         admit(principal);
       },
       (err: Error) => {

@@ -1,7 +1,7 @@
 import type { Client, PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/index.ts';
-import { checkPublish } from './acl.ts';
+import { checkIntegrationPublish, checkPublish } from './acl.ts';
 import type { BrokerRejection, InboundHandler, Principal } from './contract.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { badMqttString, topicLevels } from './protocol-checks.ts';
@@ -59,6 +59,18 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
       // B13: anonymous public readers publish nothing.
       deps.reject({ reason: 'NOT_AUTHORIZED', message: 'anonymous public clients may not publish', topic, clientId: client.id, payload, payloadBytes: payload.length });
       return cb(new Error('anonymous public clients may not publish'));
+    }
+    if (principal.type === 'integration') {
+      // B15: only its granted patterns under integrations/{id}/; routed to subscribers, never to ingest.
+      if (!checkIntegrationPublish(principal.id, topic, deps.registry)) {
+        deps.reject({ reason: 'NOT_AUTHORIZED', message: `integration ${principal.id} may not publish on ${topic}`, topic, clientId: client.id, payload, payloadBytes: payload.length });
+        return cb(new Error('not authorized'));
+      }
+      if (!client.closed && !session.bucket.take(performance.now())) {
+        deps.reject({ reason: 'RATE_LIMITED', message: `integration ${principal.id} exceeds its publish rate`, topic, clientId: client.id, payloadBytes: payload.length });
+        discard(packet);
+      }
+      return cb(null);
     }
     const levels = topicLevels(topic);
     const tooDeep = levels > deps.maxTopicLevels;

@@ -21,6 +21,8 @@ export interface ConnectionBook {
   ownerOf(clientId: string): Principal | undefined;
   /** Live connections that got CONNACK 0 and have not closed yet. */
   readonly size: number;
+  /** Those connections' clients (B16: closing a principal's sessions). */
+  clients(): IterableIterator<Client>;
   /** Call once per accepted stream with the client `aedes.handle(stream)` returned. */
   adopt(stream: Duplex, client: Client): void;
 }
@@ -85,6 +87,9 @@ export function createConnectionBook(aedes: Aedes, sessions: Sessions, report: (
     },
     get size() {
       return live.size;
+    },
+    clients() {
+      return live.values();
     },
     adopt(stream, client) {
       const state: State = { up: false, down: false };

@@ -7,7 +7,9 @@ export type Principal =
   /** An anonymous reader on the public WebSocket listener (B13): may read `public/…` only. */
   | { readonly type: 'public'; readonly id: 'anonymous' }
   /** Emergency/operations staff reading alerts with their API token (B14): subscribe to alerts/… only. */
-  | { readonly type: 'staff'; readonly id: string };
+  | { readonly type: 'staff'; readonly id: string }
+  /** An integration (Node-RED, Telegraf, a bridge) with explicit read/publish grants (RG5, B15). */
+  | { readonly type: 'integration'; readonly id: string };
 
 /** An authorised PUBLISH on a sensor topic (T1/T2), handed to ingest before acknowledgement. */
 export interface InboundMessage {

@@ -19,6 +19,10 @@
  * B12 every socket has TCP_NODELAY (aedes' default server adds ~40 ms: Nagle + delayed ACK)
  * B14 staff log in with their name and API token (checked by staffAuth, stored as a hash); they may only
  *     subscribe to alerts/… and publish nothing
+ * B15 an integration principal (registry `integrations:`) subscribes only inside its `read` patterns and
+ *     publishes only where its `publish` patterns grant, always under integrations/{id}/ (never sensors/…)
+ * B16 disconnectPrincipal(id) closes every live session of a principal at once (rotated/revoked
+ *     credential, disabled, deleted: RG1); the next CONNECT is checked against the live registry
  * B13 the optional public WebSocket listener admits anonymous readers, who may subscribe only to the
  *     filters the exporter allows (public/…) and publish nothing; a CONNECT with any credentials is refused
  *     there with code 5 (devices use the device listeners, B37)
@@ -90,6 +94,10 @@ export interface CivicBroker {
   readonly connectedClients: number;
   /** Live connections that got CONNACK 0 (B30); equals connectedClients unless bookkeeping drifted. */
   readonly liveConnections: number;
+  /** B16: closes every live session of principal `id` (of `type`, when given); returns how many. */
+  disconnectPrincipal(id: string, type?: Principal['type']): number;
+  /** Live sessions counted by principal type (`civicstream status`). */
+  connections(): Record<Principal['type'], number>;
 }
 
 /** aedes' own ceiling (its bundled trie throws beyond it); our limit is applied in the hooks (B41). */
@@ -280,6 +288,27 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
       }
       for (const l of tlsListeners) l.setSecureContext(next);
       log.info({ listeners: tlsListeners.length }, 'TLS certificates, client CA and CRL reloaded');
+    },
+
+    disconnectPrincipal(id, type) {
+      let n = 0;
+      for (const client of [...(book?.clients() ?? [])]) {
+        const p = sessions.get(client)?.principal;
+        if (!p || p.id !== id || (type !== undefined && p.type !== type)) continue;
+        client.close();
+        n++;
+      }
+      if (n) log.info({ principal: id, sessions: n }, 'sessions closed: credential revoked or changed');
+      return n;
+    },
+
+    connections() {
+      const out: Record<Principal['type'], number> = { sensor: 0, gateway: 0, staff: 0, integration: 0, public: 0 };
+      for (const client of book?.clients() ?? []) {
+        const p = sessions.get(client)?.principal;
+        if (p) out[p.type]++;
+      }
+      return out;
     },
 
     get connectedClients() {

@@ -7,6 +7,7 @@ import { loadConfig, registryPath } from '../app/config.ts';
 import { createLogger } from '../app/logger.ts';
 import { createStores } from '../app/stores.ts';
 import { Registry } from '../registry/index.ts';
+import { callServer, runningServer } from './server.ts';
 
 /** `civicstream staff add|list|revoke` and `civicstream rules check|backtest`. */
 export function registerAlertCliCommands(program: Command): void {
@@ -23,5 +24,9 @@ export function registerAlertCliCommands(program: Command): void {
     },
     sensors: async () => [...(await Registry.load(registryPath(loadConfig()))).sensors()],
     aqiTableFile: () => loadConfig().alerts.aqiTableFile,
+    server: async () => {
+      const s = await runningServer(loadConfig().dataDir);
+      return s ? { call: <T>(method: string, p: string, body?: unknown) => callServer<T>(s, method, p, body) } : undefined;
+    },
   });
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../app/logger.ts';
 import { createStores } from '../app/stores.ts';
 import { openData } from '../exporter/index.ts';
 import { Registry } from '../registry/index.ts';
+import { callServer, runningServer } from './server.ts';
 
 /** `civicstream export --date YYYY-MM-DD`: the daily bulk files, on demand. */
 export function registerExportCommand(program: Command): void {
@@ -16,6 +17,14 @@ export function registerExportCommand(program: Command): void {
     .option('--dir <path>', 'output directory (default <dataDir>/open-data)')
     .action(async (o: { date: string; dir?: string }) => {
       const config = loadConfig();
+      // RG3: while the pipeline runs it owns the DuckDB file; it writes the files with its own store.
+      const server = await runningServer(config.dataDir);
+      if (server) {
+        if (o.dir) throw new Error('--dir cannot be used while the server runs: it writes into <dataDir>/open-data');
+        const r = await callServer<{ files: unknown[] }>(server, 'POST', '/export', { date: o.date });
+        for (const f of r.files) process.stdout.write(`${JSON.stringify(f)}\n`);
+        return;
+      }
       const logger = createLogger(config.log.level);
       const registry = await Registry.load(registryPath(config));
       const { store } = createStores(config, logger, new MetricsRegistry());

@@ -13,6 +13,7 @@ export const TAGS = {
   aggregates: { name: 'aggregates', description: '每分鐘與每小時統計 / Per-minute and per-hour aggregates' },
   alerts: { name: 'alerts', description: '警報 / Alerts' },
   deadLetters: { name: 'dead-letters', description: '被拒收訊息（市府資訊人員用）/ Rejected messages (for city IT staff)' },
+  admin: { name: 'admin', description: '管理：感測器、閘道、整合帳號、人員權杖、稽核（需 admin 角色）/ Administration: sensors, gateways, integrations, staff tokens, audit (role admin)' },
 } as const;
 
 const DESCRIPTION = [

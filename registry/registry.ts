@@ -1,12 +1,15 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
-import { KINDS, type District, type Gateway, type Sensor } from '../domain/index.ts';
-import { RegistryDoc, type RegistryDocT } from './schema.ts';
+import { KINDS, type District, type Gateway, type LocalizedText, type Sensor } from '../domain/index.ts';
+import { GatewayDoc, IntegrationDoc, RegistryDoc, SensorDoc, type GatewayDocT, type IntegrationDocT, type RegistryDocT, type SensorDocT } from './schema.ts';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validateDoc = ajv.compile<RegistryDocT>(RegistryDoc);
-const validateParams = Object.fromEntries(
+export const validateSensorDoc = ajv.compile<SensorDocT>(SensorDoc);
+export const validateGatewayDoc = ajv.compile<GatewayDocT>(GatewayDoc);
+export const validateIntegrationDoc = ajv.compile<IntegrationDocT>(IntegrationDoc);
+export const validateParams = Object.fromEntries(
   Object.values(KINDS).map((d) => [d.kind, ajv.compile(d.paramsSchema)]),
 ) as Record<Sensor['kind'], ReturnType<typeof ajv.compile>>;
 
@@ -23,38 +26,99 @@ function describe(errors: readonly ErrorObject[] | null | undefined, prefix: str
   return (errors ?? []).map((e) => `${prefix}${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? ` (${String(e.params.allowedValues)})` : ''}`);
 }
 
+/** An integration principal (RG5): reads what `read` grants, publishes only what `publish` grants. */
+export interface Integration {
+  readonly id: string;
+  readonly name?: string | LocalizedText;
+  readonly read: readonly string[];
+  readonly publish: readonly string[];
+  readonly secretHash?: string;
+  readonly disabled?: boolean;
+}
+
+export type PrincipalKind = 'sensor' | 'gateway' | 'integration';
+
+/** What the broker needs to authenticate a username (RG2): looked up on every CONNECT, so always current. */
+export interface RegistryPrincipal {
+  readonly type: PrincipalKind;
+  readonly id: string;
+  readonly secretHash?: string;
+  readonly disabled: boolean;
+}
+
 /**
- * The sensor registry: who may publish, what they are, where they stand.
- * Loaded once, validated as a whole (every problem reported at once), then read-only;
- * `civicstream sensors add|rotate-secret` edit the YAML document and save it atomically.
+ * One committed registry change (RG1). `revoke` = live sessions of this principal must end:
+ * its secret was rotated, it was disabled or deleted, or its grants changed.
+ */
+export interface RegistryChange {
+  readonly kind: PrincipalKind;
+  readonly id: string;
+  readonly op: 'add' | 'update' | 'delete';
+  readonly revoke: boolean;
+}
+
+/** The registry YAML shape of a gateway, as stored (the admin API hides `secretHash`). */
+export type GatewayEntry = GatewayDocT;
+
+function buildSensor(s: SensorDocT, district: District): Sensor {
+  return Object.freeze({
+    id: s.id,
+    kind: s.kind,
+    name: s.name,
+    district,
+    location: s.location,
+    intervalSeconds: s.intervalSeconds ?? KINDS[s.kind].defaultIntervalSeconds,
+    params: Object.freeze({ ...s.params }),
+    tags: Object.freeze([...(s.tags ?? [])]),
+    ...(s.gateway ? { gateway: s.gateway } : {}),
+    ...(s.secretHash ? { secretHash: s.secretHash } : {}),
+  });
+}
+
+function buildIntegration(i: IntegrationDocT): Integration {
+  return Object.freeze({
+    id: i.id,
+    ...(i.name !== undefined ? { name: i.name } : {}),
+    read: Object.freeze([...i.read]),
+    publish: Object.freeze([...(i.publish ?? [])]),
+    ...(i.secretHash ? { secretHash: i.secretHash } : {}),
+    ...(i.disabled ? { disabled: true } : {}),
+  });
+}
+
+/**
+ * The sensor registry: who may connect, what they are, where they stand.
+ *
+ * RG1 It is live: one in-process object shared by broker, ingest, analytics and exporter;
+ *     `RegistryWriter` (registry/writer.ts) changes it in place after the file is on disk and
+ *     then emits a `RegistryChange` per principal, so every lookup sees the change at once.
+ * RG4 `disabled: true` keeps a sensor/gateway/integration registered but refuses its CONNECT.
+ * Validated as a whole at load (every problem reported at once).
  */
 export class Registry {
   private readonly byId = new Map<string, Sensor>();
-  private readonly gatewaysById = new Map<string, Gateway>();
+  private readonly gatewaysById = new Map<string, GatewayDocT>();
+  private readonly integrationsById = new Map<string, Integration>();
   private readonly districtsByCode = new Map<string, District>();
+  private readonly disabledSensors = new Set<string>();
+  private readonly listeners = new Set<(changes: readonly RegistryChange[]) => void>();
 
   // The parsed document is not kept: at 100,000 sensors it held ≈ 1 KB of heap per sensor
-  // next to the frozen Sensor objects. The CLI's edit commands re-read the file (document()).
+  // next to the frozen Sensor objects. The writer re-reads the file when it edits.
   private constructor(
     readonly file: string,
     doc: RegistryDocT,
   ) {
+    this.fill(doc);
+  }
+
+  private fill(doc: RegistryDocT): void {
     for (const d of doc.districts) this.districtsByCode.set(d.code, d);
-    for (const g of doc.gateways ?? []) if (g.secretHash) this.gatewaysById.set(g.id, { id: g.id, name: g.name, secretHash: g.secretHash });
+    for (const g of doc.gateways ?? []) this.gatewaysById.set(g.id, g);
+    for (const i of doc.integrations ?? []) this.integrationsById.set(i.id, buildIntegration(i));
     for (const s of doc.sensors) {
-      const district = this.districtsByCode.get(s.district) as District;
-      this.byId.set(s.id, Object.freeze({
-        id: s.id,
-        kind: s.kind,
-        name: s.name,
-        district,
-        location: s.location,
-        intervalSeconds: s.intervalSeconds ?? KINDS[s.kind].defaultIntervalSeconds,
-        params: Object.freeze({ ...s.params }),
-        tags: Object.freeze([...(s.tags ?? [])]),
-        ...(s.gateway ? { gateway: s.gateway } : {}),
-        ...(s.secretHash ? { secretHash: s.secretHash } : {}),
-      }));
+      this.byId.set(s.id, buildSensor(s, this.districtsByCode.get(s.district) as District));
+      if (s.disabled) this.disabledSensors.add(s.id);
     }
   }
 
@@ -70,16 +134,23 @@ export class Registry {
     const problems: string[] = [];
     const codes = new Set(doc.districts.map((d) => d.code));
     const gateways = new Set((doc.gateways ?? []).map((g) => g.id));
-    const seen = new Set<string>();
+    const seen = new Set<string>(gateways);
     doc.sensors.forEach((s, i) => {
       const at = `/sensors/${i} (${s.id})`;
-      if (seen.has(s.id)) problems.push(`${at} duplicate sensor id`);
+      if (seen.has(s.id)) problems.push(gateways.has(s.id) ? `${at} id is also a gateway id` : `${at} duplicate sensor id`);
       seen.add(s.id);
-      if (gateways.has(s.id)) problems.push(`${at} id is also a gateway id`);
       if (!codes.has(s.district)) problems.push(`${at}/district unknown district code "${s.district}"`);
       if (s.gateway !== undefined && !gateways.has(s.gateway)) problems.push(`${at}/gateway unknown gateway "${s.gateway}"`);
       const check = validateParams[s.kind];
       if (!check(s.params)) problems.push(...describe(check.errors, `${at}/params`));
+    });
+    (doc.integrations ?? []).forEach((g, i) => {
+      const at = `/integrations/${i} (${g.id})`;
+      if (seen.has(g.id)) problems.push(`${at} id is already used by another principal`);
+      seen.add(g.id);
+      (g.publish ?? []).forEach((p, j) => {
+        if (!isOwnIntegrationPattern(g.id, p)) problems.push(`${at}/publish/${j} must lie under integrations/${g.id}/`);
+      });
     });
     if (problems.length) throw new RegistryError(file, problems);
     return new Registry(file, doc);
@@ -93,8 +164,42 @@ export class Registry {
     return this.byId.get(id);
   }
 
+  /** A gateway with a secret (domain shape, for the broker). */
   gateway(id: string): Gateway | undefined {
+    const g = this.gatewaysById.get(id);
+    return g?.secretHash ? { id: g.id, name: g.name, secretHash: g.secretHash } : undefined;
+  }
+
+  /** The registry entry of a gateway (YAML field names), with or without a secret. */
+  gatewayEntry(id: string): GatewayEntry | undefined {
     return this.gatewaysById.get(id);
+  }
+
+  gatewayEntries(): IterableIterator<GatewayEntry> {
+    return this.gatewaysById.values();
+  }
+
+  integration(id: string): Integration | undefined {
+    return this.integrationsById.get(id);
+  }
+
+  integrations(): IterableIterator<Integration> {
+    return this.integrationsById.values();
+  }
+
+  isSensorDisabled(id: string): boolean {
+    return this.disabledSensors.has(id);
+  }
+
+  /** RG2: the principal behind an MQTT username, as of now. Ids are unique across the three kinds. */
+  principal(username: string): RegistryPrincipal | undefined {
+    const s = this.byId.get(username);
+    if (s) return { type: 'sensor', id: s.id, ...(s.secretHash ? { secretHash: s.secretHash } : {}), disabled: this.disabledSensors.has(s.id) };
+    const g = this.gatewaysById.get(username);
+    if (g) return { type: 'gateway', id: g.id, ...(g.secretHash ? { secretHash: g.secretHash } : {}), disabled: g.disabled === true };
+    const i = this.integrationsById.get(username);
+    if (i) return { type: 'integration', id: i.id, ...(i.secretHash ? { secretHash: i.secretHash } : {}), disabled: i.disabled === true };
+    return undefined;
   }
 
   district(code: string): District | undefined {
@@ -113,6 +218,93 @@ export class Registry {
     return this.byId.size;
   }
 
+  /** The registry YAML shape of a sensor (field names as in the file). */
+  sensorEntry(id: string): SensorDocT | undefined {
+    const s = this.byId.get(id);
+    if (!s) return undefined;
+    return {
+      id: s.id,
+      kind: s.kind,
+      name: s.name,
+      district: s.district.code,
+      location: s.location,
+      intervalSeconds: s.intervalSeconds,
+      params: { ...s.params },
+      ...(s.tags.length ? { tags: [...s.tags] } : {}),
+      ...(s.gateway ? { gateway: s.gateway } : {}),
+      ...(s.secretHash ? { secretHash: s.secretHash } : {}),
+      ...(this.disabledSensors.has(s.id) ? { disabled: true } : {}),
+    };
+  }
+
+  integrationEntry(id: string): IntegrationDocT | undefined {
+    const i = this.integrationsById.get(id);
+    if (!i) return undefined;
+    return { id: i.id, ...(i.name !== undefined ? { name: i.name } : {}), read: [...i.read], publish: [...i.publish], ...(i.secretHash ? { secretHash: i.secretHash } : {}), ...(i.disabled ? { disabled: true } : {}) };
+  }
+
+  /** Subscribes to committed changes (RG1); returns the unsubscribe function. */
+  onChange(listener: (changes: readonly RegistryChange[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal RegistryWriter only: in-memory put/remove, returning the previous entry for undo. */
+  putSensor(id: string, entry: SensorDocT | undefined): SensorDocT | undefined {
+    const prev = this.sensorEntry(id);
+    if (entry === undefined) {
+      this.byId.delete(id);
+      this.disabledSensors.delete(id);
+    } else {
+      this.byId.set(id, buildSensor(entry, this.districtsByCode.get(entry.district) as District));
+      if (entry.disabled) this.disabledSensors.add(id);
+      else this.disabledSensors.delete(id);
+    }
+    return prev;
+  }
+
+  /** @internal */
+  putGateway(id: string, entry: GatewayDocT | undefined): GatewayDocT | undefined {
+    const prev = this.gatewaysById.get(id);
+    if (entry === undefined) this.gatewaysById.delete(id);
+    else this.gatewaysById.set(id, entry);
+    return prev;
+  }
+
+  /** @internal */
+  putIntegration(id: string, entry: IntegrationDocT | undefined): IntegrationDocT | undefined {
+    const prev = this.integrationEntry(id);
+    if (entry === undefined) this.integrationsById.delete(id);
+    else this.integrationsById.set(id, buildIntegration(entry));
+    return prev;
+  }
+
+  /** @internal Replaces the whole state with another registry's (the file changed on disk). */
+  replaceWith(other: Registry): void {
+    this.byId.clear();
+    this.gatewaysById.clear();
+    this.integrationsById.clear();
+    this.districtsByCode.clear();
+    this.disabledSensors.clear();
+    for (const [k, v] of other.districtsByCode) this.districtsByCode.set(k, v);
+    for (const [k, v] of other.gatewaysById) this.gatewaysById.set(k, v);
+    for (const [k, v] of other.integrationsById) this.integrationsById.set(k, v);
+    for (const [k, v] of other.byId) this.byId.set(k, v);
+    for (const k of other.disabledSensors) this.disabledSensors.add(k);
+  }
+
+  /** @internal */
+  emitChanges(changes: readonly RegistryChange[]): void {
+    if (!changes.length) return;
+    for (const l of this.listeners) {
+      try {
+        l(changes);
+      } catch {
+        // a listener's failure must not stop the others; listeners log their own errors
+      }
+    }
+  }
+
   /** The YAML document as it is on disk now, validated, for edits by the CLI. */
   async document(): Promise<RegistryDocT> {
     const text = await readFile(this.file, 'utf8');
@@ -120,7 +312,7 @@ export class Registry {
     return YAML.parse(text) as RegistryDocT;
   }
 
-  /** Writes a document atomically (temp file + rename) after validating it. */
+  /** Writes a document atomically (temp file + rename) after validating it. Loses comments: edits use RegistryWriter. */
   static async save(file: string, doc: RegistryDocT): Promise<Registry> {
     const text = YAML.stringify(doc, { lineWidth: 0 });
     const registry = Registry.parse(text, file);
@@ -129,4 +321,10 @@ export class Registry {
     await rename(tmp, file);
     return registry;
   }
+}
+
+/** RG5: an integration's publish pattern must start with the literal levels `integrations/{id}/`. */
+export function isOwnIntegrationPattern(id: string, pattern: string): boolean {
+  const parts = pattern.split('/');
+  return parts.length >= 3 && parts[0] === 'integrations' && parts[1] === id;
 }

@@ -7,7 +7,13 @@ const Id = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
 export const DistrictDoc = Type.Object({ code: Type.String({ minLength: 1 }), name: Localized }, { additionalProperties: false });
 
 export const GatewayDoc = Type.Object(
-  { id: Id, name: Localized, secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })) },
+  {
+    id: Id,
+    name: Localized,
+    secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+    /** RG4: a disabled principal is refused at CONNECT; its sensors stay registered. */
+    disabled: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 
@@ -24,6 +30,28 @@ export const SensorDoc = Type.Object(
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     gateway: Type.Optional(Id),
     secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+    /** RG4: refused at CONNECT (own secret) and its gateway's publishes for it are refused. */
+    disabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** An MQTT topic filter (MQTT 3.1.1 §4.7): `#` last and alone, `+` a whole level, no `$` at the start. */
+const Filter = Type.String({ minLength: 1, maxLength: 256, pattern: '^(?!\\$)(?:(?:[^#+/]*|\\+)/)*(?:[^#+/]*|\\+|#)$' });
+
+/**
+ * An integration principal (RG5): Node-RED, Telegraf, a data-lake bridge, a second
+ * alerting system. Subscribe-only unless `publish` is given; `publish` patterns must lie
+ * under `integrations/{id}/` so they can never cover a sensor's or another principal's topics.
+ */
+export const IntegrationDoc = Type.Object(
+  {
+    id: Id,
+    name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Localized])),
+    secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+    read: Type.Array(Filter, { maxItems: 64 }),
+    publish: Type.Optional(Type.Array(Filter, { maxItems: 64 })),
+    disabled: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -33,6 +61,7 @@ export const RegistryDoc = Type.Object(
     districts: Type.Array(DistrictDoc),
     gateways: Type.Optional(Type.Array(GatewayDoc)),
     sensors: Type.Array(SensorDoc),
+    integrations: Type.Optional(Type.Array(IntegrationDoc)),
   },
   { additionalProperties: false },
 );
@@ -40,3 +69,4 @@ export const RegistryDoc = Type.Object(
 export type RegistryDocT = Static<typeof RegistryDoc>;
 export type SensorDocT = Static<typeof SensorDoc>;
 export type GatewayDocT = Static<typeof GatewayDoc>;
+export type IntegrationDocT = Static<typeof IntegrationDoc>;

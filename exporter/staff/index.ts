@@ -54,6 +54,22 @@ const NoteBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: 4000
 const ResolveBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
 const TokenBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]) }, { additionalProperties: false });
 
+/**
+ * The staff auth hook (SA1) as a preHandler factory, shared with the admin API (exporter/admin):
+ * sets `req.staff`, throws StaffError UNAUTHENTICATED / FORBIDDEN.
+ */
+export function staffGuard(store: AlertService['store'], role: StaffRole) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const auth = req.headers.authorization;
+    const q = (req.query as Record<string, unknown> | undefined)?.access_token;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.url.includes('/stream') && typeof q === 'string' ? q : undefined;
+    const staff = verifyToken(store, token);
+    if (!staff) throw new StaffError('UNAUTHENTICATED');
+    if (!roleAtLeast(staff.role, role)) throw new StaffError('FORBIDDEN', `${staff.role} < ${role}`);
+    req.staff = staff;
+  };
+}
+
 export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o) => {
   const { service } = o;
   const now = o.now ?? Date.now;
@@ -68,15 +84,7 @@ export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o
     reply.header('cache-control', 'no-store'); // SA4
   });
 
-  const need = (role: StaffRole) => async (req: FastifyRequest) => {
-    const auth = req.headers.authorization;
-    const q = (req.query as Record<string, unknown> | undefined)?.access_token;
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.url.includes('/stream') && typeof q === 'string' ? q : undefined;
-    const staff = verifyToken(service.store, token);
-    if (!staff) throw new StaffError('UNAUTHENTICATED');
-    if (!roleAtLeast(staff.role, role)) throw new StaffError('FORBIDDEN', `${staff.role} < ${role}`);
-    req.staff = staff;
-  };
+  const need = (role: StaffRole) => staffGuard(service.store, role);
   const find = (id: string): EngineAlert => {
     const a = service.engine.get(id) ?? service.store.alerts.get(id);
     if (!a) throw new StaffError('ALERT_NOT_FOUND', id);
