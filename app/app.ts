@@ -5,7 +5,7 @@ import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-
 import { createBroker, type CivicBroker } from '../broker/index.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { createApi, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
 import { StoreWriter } from '../storage/index.ts';
@@ -14,7 +14,7 @@ import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
-import { createAlerts, authenticateStaff, type Alerts } from '../alerts/index.ts';
+import { createAlerts, authenticateStaff, verifyToken, type Alerts } from '../alerts/index.ts';
 import { staffRoutes } from '../exporter/staff/index.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -145,7 +145,9 @@ export class App {
     const journal = this.journal;
     new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
 
-    const { port: mqttPort, wsPort } = await this.broker.start();
+    // OD-P5: a busy port stops the start with the setting to change, not a raw stack.
+    const bindSetting = (port: number) => (port === config.mqtt.publicWsPort ? 'mqtt.publicWsPort (CIVIC_WS_PORT, -1 = off)' : 'mqtt.port (CIVIC_MQTT_PORT)');
+    const { port: mqttPort, wsPort } = await listenOrExplain(() => this.broker.start(), bindSetting, config.bind, config.mqtt.port);
     if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => publicMqtt.onReading(r));
     const bulkDir = path.join(config.dataDir, 'open-data');
     this.api = createApi({
@@ -157,6 +159,10 @@ export class App {
       metrics,
       sensorStatus: (id) => this.ingest.sensorStatus(id),
       logger,
+      // OD-P1/OD-P2/OD-P5: staff-only routes check tokens; every route family has a rate limit.
+      verifyStaff: (token) => verifyToken(this.alerts.store, token),
+      rateLimit: config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, windowMs: config.http.rateLimitWindowSeconds * 1000 } : false,
+      portSetting: 'http.port (CIVIC_HTTP_PORT)',
       ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
       ...(config.openData.enabled
         ? {

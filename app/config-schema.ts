@@ -35,6 +35,8 @@ export const ConfigSchema = Type.Object(
       {
         port: Port(8080, 'HTTP API port'),
         publicBaseUrl: Type.Optional(Type.String({ description: 'base URL used in links (default http://<bind>:<port>)' })),
+        rateLimitMax: Type.Integer({ minimum: 0, default: 600, description: 'requests per client address per window and route family (/api, /api/v1/staff, /open-data, /sta, /docs, ops); 0 = no limit (benchmarks only)' }),
+        rateLimitWindowSeconds: Type.Integer({ minimum: 1, default: 60, description: 's; the rate-limit window' }),
       },
       { default: {} },
     ),

@@ -150,6 +150,8 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
         const http = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'));
         // maxPayload bounds one WebSocket message like maxPacketBytes bounds a TCP packet (B8).
         const ws = new WebSocketServer({ server: http, path: pw.path, maxPayload: limits.maxPacketBytes });
+        // ws re-emits the HTTP server's errors; a busy port is reported by the listen promise below (OD-P5), not as an uncaught exception.
+        ws.on('error', (err) => log.debug({ err: err.message }, 'public WebSocket server error'));
         ws.on('connection', (socket) => {
           const stream: Duplex = createWebSocketStream(socket);
           stream.on('error', () => stream.destroy());

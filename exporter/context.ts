@@ -1,6 +1,7 @@
 import type { SensorStatus } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../storage/port.ts';
+import type { VerifyStaff } from './staff/auth.ts';
 
 /**
  * Bounds on what one request may ask for. Each is a default the composition root may
@@ -50,4 +51,6 @@ export interface ApiContext {
   readonly baseUrl: string;
   /** Injected clock so range defaults and staleness are testable. */
   readonly now: () => number;
+  /** Staff token check for staff-only routes (dead letters); absent = those routes answer 401 (OD-P1). */
+  readonly verifyStaff?: VerifyStaff;
 }

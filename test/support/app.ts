@@ -5,6 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { App } from '../../app/app.ts';
 import { loadConfig } from '../../app/config.ts';
+import { addStaff } from '../../alerts/index.ts';
 
 export interface Credentials {
   sensors: Record<string, string>;
@@ -18,7 +19,11 @@ export async function startApp(overrides: Record<string, unknown> = {}) {
   const app = new App(config, pino({ level: 'silent' }));
   const info = await app.start();
   const credentials = JSON.parse(readFileSync(path.join(dataDir, 'simulator', 'credentials.json'), 'utf8')) as Credentials;
+  // A real staff token (viewer) for staff-only routes such as dead letters (OD-P1).
+  const viewer = (await addStaff(app.alerts.store, 'e2e-viewer', 'viewer', Date.now())).token;
   return {
+    viewerToken: viewer,
+    staffJson: async <T = unknown>(p: string) => (await (await fetch(info.url + p, { headers: { authorization: `Bearer ${viewer}` } })).json()) as T,
     app,
     info,
     dataDir,
