@@ -190,7 +190,7 @@ export class App {
       this.dailyExport = openData.scheduleDailyExport({
         logger,
         minuteOfDay: config.openData.dailyExportMinute,
-        run: (date) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger }),
+        run: (date) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger, bom: config.openData.bulkCsvBom, baseUrl }),
       });
     }
 

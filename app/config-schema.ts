@@ -69,6 +69,7 @@ export const ConfigSchema = Type.Object(
         agencyEn: Type.String({ default: 'Taoyuan City Government' }),
         contactName: Type.String({ default: 'civicstream open data' }),
         contactEmail: Type.String({ default: 'opendata@example.gov.tw' }),
+        bulkCsvBom: Type.Boolean({ default: true, description: 'UTF-8 BOM at the start of the daily bulk CSV files (Excel on zh-TW Windows needs it; DuckDB, pandas and Spark skip it)' }),
       },
       { default: {} },
     ),

@@ -93,7 +93,8 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
     license: { name: LICENSE.name, url: LICENSE.url },
     fee: '免費',
     encoding: 'UTF-8' as const,
-    formats: ['JSON', 'CSV', 'GeoJSON', 'Parquet'],
+    // OD-C3: only formats that exist now; Parquet appears with the first daily dump.
+    formats: ['JSON', 'CSV', 'GeoJSON', ...(bulk.some((f) => f.format === 'parquet') ? ['Parquet'] : [])],
     keywords: [d.label['zh-TW'], d.label.en, d.fiwareType, 'IoT', 'SensorThings'],
     lastModified: lastModified === undefined ? null : toTaipeiIso(lastModified),
     distributions: [
