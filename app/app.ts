@@ -176,8 +176,17 @@ export class App {
               alertPolicy: {
                 isPublic: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.public === true,
                 status: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual',
+                // CAP content per rule (OD-A2): expiry, instruction, event codes, contact.
+                profile: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.cap,
               },
-              publisher: { agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail },
+              cap: { expiresMinutes: config.openData.capExpiresMinutes },
+              publisher: {
+                agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail,
+                // OD-A2: sender and homepage from configuration, else derived from the public base URL (never a placeholder domain).
+                contactPhone: config.openData.contactPhone,
+                url: config.openData.homepage ?? baseUrl,
+                capSender: config.openData.capSender ?? new URL(baseUrl).hostname,
+              },
             },
           }
         : {}),
