@@ -6,6 +6,7 @@ import { Graph, META, NAVS, SETS, type Entity, type SetName } from './model.ts';
 import { observationById, observationsOf, StaRequestError } from './observations.ts';
 import { parseOptions, QueryOptionError, type QueryOptions } from './options.ts';
 import { parsePath } from './path.ts';
+import { checkOptions } from './validate.ts';
 import { pageList, renderAll, topOf, type Json, type RenderEnv } from './render.ts';
 
 export const STA_ROOT = '/sta/v1.1';
@@ -128,6 +129,7 @@ export const staRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { c
         if (i !== segs.length - 1) return fail(reply, 400, 'nothing may follow a property except $value');
         return { [seg.name]: value };
       }
+      checkOptions(set, o);
       void reply.header('cache-control', set === 'Observations' ? 'public, max-age=15' : 'public, max-age=300');
       if (entity) return (await renderAll(env, set, [entity], o))[0] as Json;
       const top = topOf(ctx, o);
