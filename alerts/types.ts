@@ -55,6 +55,13 @@ interface RuleBase {
   readonly public?: boolean;
   /** CAP status of its alerts; only Actual reaches a public feed. */
   readonly capStatus?: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft';
+  /** Optional CAP content for its public alerts (expiry, bilingual instruction, event codes, contact). */
+  readonly cap?: {
+    readonly expiresMinutes?: number;
+    readonly instruction?: LocalizedText;
+    readonly eventCodes?: readonly { readonly valueName: string; readonly value: string }[];
+    readonly contact?: string;
+  };
 }
 
 export interface ThresholdRule extends RuleBase {

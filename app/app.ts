@@ -6,7 +6,7 @@ import { createBroker, type CivicBroker } from '../broker/index.ts';
 import { apiHttps, brokerTransport } from './broker-transport.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { HealthTracker, createApi, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { HealthTracker, bearerToken, createApi, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
 import { toTaipeiIso } from '../domain/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
@@ -154,7 +154,9 @@ export class App {
     const journal = this.journal;
     new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
 
-    const { port: mqttPort, wsPort, tlsPort, deviceWsPort } = await this.broker.start();
+    // OD-P5: a busy port stops the start with the setting to change, not a raw stack.
+    const bindSetting = (port: number) => (port === config.mqtt.publicWsPort ? 'mqtt.publicWsPort (CIVIC_WS_PORT, -1 = off)' : 'mqtt.port (CIVIC_MQTT_PORT)');
+    const { port: mqttPort, wsPort, tlsPort, deviceWsPort } = await listenOrExplain(() => this.broker.start(), bindSetting, config.bind, config.mqtt.port);
     if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => publicMqtt.onReading(r));
     const bulkDir = path.join(config.dataDir, 'open-data');
     const https = apiHttps(config); // issue 12: HTTPS for the API when tls is configured
@@ -169,10 +171,14 @@ export class App {
       sensorStatus: (id) => this.ingest.sensorStatus(id),
       // AL9: the internal alert list needs a staff token; items carry their rule's public/capStatus.
       alertAccess: {
-        authorize: (h) => h?.startsWith('Bearer ') === true && verifyToken(this.alerts.store, h.slice(7).trim()) !== undefined,
+        authorize: (h) => verifyToken(this.alerts.store, bearerToken(h)) !== undefined, // OD-P4: any case of 'Bearer'
         meta: (a) => ({ public: this.alerts.engine.ruleConfig(a.ruleId)?.public === true, capStatus: this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual' }),
       },
       logger,
+      // OD-P1/OD-P2/OD-P5: staff-only routes check tokens; every route family has a rate limit.
+      verifyStaff: (token) => verifyToken(this.alerts.store, token),
+      rateLimit: config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, windowMs: config.http.rateLimitWindowSeconds * 1000 } : false,
+      portSetting: 'http.port (CIVIC_HTTP_PORT)',
       ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
       ...(config.openData.enabled
         ? {
@@ -186,8 +192,17 @@ export class App {
               alertPolicy: {
                 isPublic: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.public === true,
                 status: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual',
+                // CAP content per rule (OD-A2): expiry, instruction, event codes, contact.
+                profile: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.cap,
               },
-              publisher: { agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail },
+              cap: { expiresMinutes: config.openData.capExpiresMinutes },
+              publisher: {
+                agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail,
+                // OD-A2: sender and homepage from configuration, else derived from the public base URL (never a placeholder domain).
+                contactPhone: config.openData.contactPhone,
+                url: config.openData.homepage ?? baseUrl,
+                capSender: config.openData.capSender ?? new URL(baseUrl).hostname,
+              },
             },
           }
         : {}),
@@ -202,7 +217,7 @@ export class App {
       this.dailyExport = openData.scheduleDailyExport({
         logger,
         minuteOfDay: config.openData.dailyExportMinute,
-        run: (date) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger }),
+        run: (date) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger, bom: config.openData.bulkCsvBom, baseUrl }),
       });
     }
 

@@ -63,6 +63,8 @@ export async function listenWebSocket(o: { host: string; port: number; path: str
   const http = o.tls ? createHttpsServer({ ...o.tls }, onRequest) : createHttpServer(onRequest);
   // maxPayload bounds one WebSocket message like maxPacketBytes bounds a TCP packet (B8).
   const wss = new WebSocketServer({ server: http, path: o.path, maxPayload: o.maxPayload });
+  // ws re-emits the HTTP server's errors; a busy port is reported by the listen promise (OD-P5), not as an uncaught 'error'.
+  wss.on('error', () => undefined);
   wss.on('connection', (ws, req) => {
     const stream = createWebSocketStream(ws);
     stream.on('error', () => stream.destroy());

@@ -35,7 +35,7 @@ export function registerExportCommand(program: Command): void {
         throw new Error(`cannot open the store (${(err as Error).message}); while the pipeline runs, its daily job writes these files`);
       }
       try {
-        const files = await openData.exportDay({ store, registry, dir: o.dir ?? path.join(config.dataDir, 'open-data'), date: o.date, logger });
+        const files = await openData.exportDay({ store, registry, dir: o.dir ?? path.join(config.dataDir, 'open-data'), date: o.date, logger, bom: config.openData.bulkCsvBom, ...(config.http.publicBaseUrl ? { baseUrl: config.http.publicBaseUrl } : {}) });
         for (const f of files) process.stdout.write(`${JSON.stringify(f)}\n`);
       } finally {
         await store.close();

@@ -50,7 +50,10 @@ export function registerRunCommands(program: Command): void {
         const info = await app.start();
         process.stdout.write(`civicstream: MQTT mqtt://${config.bind}:${info.mqttPort}  HTTP ${info.url}  (docs ${info.url}/docs)\n`);
       } catch (err) {
-        logger.fatal({ err }, 'start failed');
+        // OD-P5: a busy port is a configuration problem; say which setting, without a stack.
+        const busy = (err as { code?: string; setting?: string }).code === 'PORT_IN_USE';
+        if (busy) process.stderr.write(`civicstream: ${(err as Error).message}\n`);
+        logger.fatal(busy ? { code: 'PORT_IN_USE', setting: (err as { setting?: string }).setting, msg: (err as Error).message } : { err }, 'start failed');
         await app.stop().catch(() => undefined);
         process.exit(1);
       }

@@ -14,7 +14,13 @@ export interface District {
   /** Administrative code, e.g. Taoyuan's Zhongli District = 6800200 (see registry). */
   readonly code: string;
   readonly name: LocalizedText;
+  /** Outline as GeoJSON (WGS84 [lon, lat]), when the registry gives one (CAP polygon, STA spatial filters). */
+  readonly boundary?: DistrictBoundary;
 }
+
+export type DistrictBoundary =
+  | { readonly type: 'Polygon'; readonly coordinates: readonly (readonly (readonly [number, number])[])[] }
+  | { readonly type: 'MultiPolygon'; readonly coordinates: readonly (readonly (readonly (readonly [number, number])[])[])[] };
 
 export interface GeoPoint {
   /** WGS84 latitude, degrees. */

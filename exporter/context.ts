@@ -1,6 +1,7 @@
 import type { SensorStatus } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../storage/index.ts';
+import type { VerifyStaff } from './staff/auth.ts';
 
 /**
  * Bounds on what one request may ask for. Each is a default the composition root may
@@ -52,6 +53,8 @@ export interface ApiContext {
   readonly now: () => number;
   /** Staff access to /api/v1/alerts (AL9); absent = the route refuses everyone. */
   readonly alertAccess?: AlertAccess;
+  /** Staff token check for staff-only routes (dead letters); absent = those routes answer 401 (OD-P1). */
+  readonly verifyStaff?: VerifyStaff;
 }
 
 /** AL9 Who may read the internal alert list, and the rule facts staff see on every alert. */

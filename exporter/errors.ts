@@ -88,6 +88,28 @@ export const API_ERRORS = {
     'zh-TW': () => '此路徑僅供值勤人員：請以 Authorization: Bearer <staff token> 存取；公開警報請見 /open-data/v1/alerts/atom.xml',
     en: () => 'staff only: send Authorization: Bearer <staff token>; public alerts are at /open-data/v1/alerts/atom.xml',
   },
+  // OD-P3: bodies that cannot be read are the client's fault, coded, never a 500 (even before authentication).
+  BAD_BODY: {
+    status: 400,
+    'zh-TW': (a) => `請求內容無法解析：${a.detail ?? ''}；請送出有效的 JSON（Content-Type: application/json）`,
+    en: (a) => `the request body cannot be read: ${a.detail ?? ''}; send valid JSON (Content-Type: application/json)`,
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    'zh-TW': (a) => `請求內容超過上限 ${a.detail ?? ''}`,
+    en: (a) => `the request body is larger than the limit ${a.detail ?? ''}`,
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    'zh-TW': (a) => `不支援的內容類型 ${q(a.value)}；請使用 application/json`,
+    en: (a) => `unsupported content type ${q(a.value)}; use application/json`,
+  },
+  // OD-P2: every unauthenticated route family has its own per-client budget; Retry-After says when to come back.
+  RATE_LIMITED: {
+    status: 429,
+    'zh-TW': (a) => `請求過於頻繁（${a.detail ?? ''}）；請依 Retry-After 標頭等候後再試`,
+    en: (a) => `too many requests (${a.detail ?? ''}); wait for the Retry-After header before retrying`,
+  },
   INTERNAL: {
     status: 500,
     'zh-TW': () => '伺服器內部錯誤，已記錄於日誌',

@@ -10,6 +10,8 @@ import { registerDocs } from './docs.ts';
 import { installErrorHandling } from './error-handler.ts';
 import type { HealthSource } from './health.ts';
 import { installHttpMetrics } from './http-metrics.ts';
+import { DEFAULT_RATE_LIMIT, installRateLimit, type RateLimitOptions } from './rate-limit.ts';
+import type { VerifyStaff } from './staff/auth.ts';
 import { aggregateRoutes } from './routes/aggregates.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { floodEtaRoutes } from './routes/flood-eta.ts';
@@ -20,11 +22,15 @@ import { readingRoutes } from './routes/readings.ts';
 import { sensorRoutes } from './routes/sensors.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { createOpenDataPlugin, type OpenDataOptions } from './open-data/index.ts';
+import { listenOrExplain } from './listen.ts';
 
 export type { HealthComponent, HealthReport, HealthSource, DegradedComponent } from './health.ts';
 export { HealthTracker } from './health.ts';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts';
 export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
+export { DEFAULT_RATE_LIMIT, routeFamily, type RateLimitOptions } from './rate-limit.ts';
+export { bearerToken, requireStaff, type VerifyStaff } from './staff/auth.ts';
+export { listenOrExplain, PortInUseError } from './listen.ts';
 
 /** Version of the /api/v1 contract shown in the OpenAPI document (not the package version). */
 export const API_VERSION = '1.0.0';
@@ -55,6 +61,12 @@ export interface ApiOptions {
   alertAccess?: ApiContext['alertAccess'];
   /** The public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk); absent = not served. */
   openData?: Omit<OpenDataOptions, 'store' | 'registry' | 'logger' | 'metrics' | 'now' | 'baseUrl'>;
+  /** Staff token check for staff-only routes (dead letters); absent = they answer 401 (OD-P1). */
+  verifyStaff?: VerifyStaff;
+  /** Per-client, per-route-family request budget (OD-P2); false = none (benchmarks only). */
+  rateLimit?: false | RateLimitOptions;
+  /** Config setting named in the error when the HTTP port is busy (OD-P5). */
+  portSetting?: string;
 }
 
 export interface ApiServer {
@@ -78,6 +90,7 @@ export function createApi(o: ApiOptions): ApiServer {
     baseUrl,
     now: o.now ?? Date.now,
     ...(o.alertAccess ? { alertAccess: o.alertAccess } : {}),
+    ...(o.verifyStaff ? { verifyStaff: o.verifyStaff } : {}),
   });
 
   const app = Fastify({
@@ -97,6 +110,8 @@ export function createApi(o: ApiOptions): ApiServer {
 
   installErrorHandling(app);
   installHttpMetrics(app, o.metrics);
+  const limit = o.rateLimit === undefined ? DEFAULT_RATE_LIMIT : o.rateLimit;
+  if (limit) installRateLimit(app, limit);
   // Registered without awaiting: avvio loads plugins in order, so the OpenAPI generator's
   // onRoute hook is in place before any route plugin runs, and inject()/listen() await it all.
   registerDocs(app, API_VERSION, o.publicBaseUrl ? baseUrl : undefined);
@@ -110,13 +125,14 @@ export function createApi(o: ApiOptions): ApiServer {
   void app.register(deadLetterRoutes, { ctx });
   void app.register(qualityRoutes, { ctx, openData: o.openData !== undefined });
   if (o.openData) {
-    void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData }));
+    // The root limiter (OD-P2) already counts /open-data and /sta per family; a second one inside would halve the budget.
+    void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData, http: { ...o.openData.http, rateLimit: false } }));
   }
 
   return {
     app,
     async start() {
-      await app.listen({ host: o.host, port: o.port });
+      await listenOrExplain(() => app.listen({ host: o.host, port: o.port }), o.portSetting ?? 'http.port', o.host, o.port);
       const port = (app.server.address() as AddressInfo).port;
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       // The address actually listened on (publicBaseUrl may be a proxy in front of it).

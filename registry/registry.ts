@@ -133,6 +133,11 @@ export class Registry {
     const doc = raw;
     const problems: string[] = [];
     const codes = new Set(doc.districts.map((d) => d.code));
+    doc.districts.forEach((d, i) => {
+      // RFC 7946 §3.1.6: a linear ring is closed (first position = last position).
+      const rings = d.boundary ? (d.boundary.type === 'Polygon' ? d.boundary.coordinates : d.boundary.coordinates.flat()) : [];
+      if (rings.some((r) => r[0]![0] !== r[r.length - 1]![0] || r[0]![1] !== r[r.length - 1]![1])) problems.push(`/districts/${i} (${d.code})/boundary a ring is not closed (first position must equal the last)`);
+    });
     const gateways = new Set((doc.gateways ?? []).map((g) => g.id));
     const seen = new Set<string>(gateways);
     doc.sensors.forEach((s, i) => {

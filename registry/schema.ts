@@ -4,7 +4,16 @@ import { KIND_NAMES } from '../domain/index.ts';
 const Localized = Type.Object({ 'zh-TW': Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 const Id = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
 
-export const DistrictDoc = Type.Object({ code: Type.String({ minLength: 1 }), name: Localized }, { additionalProperties: false });
+/** A WGS84 [lon, lat] position and a closed linear ring of at least 4 of them (RFC 7946 §3.1.6). */
+const Position = Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })]);
+const Ring = Type.Array(Position, { minItems: 4, maxItems: 10_000 });
+/** Optional district outline (GeoJSON Polygon or MultiPolygon): CAP <polygon> and STA spatial filters use it. */
+export const Boundary = Type.Union([
+  Type.Object({ type: Type.Literal('Polygon'), coordinates: Type.Array(Ring, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('MultiPolygon'), coordinates: Type.Array(Type.Array(Ring, { minItems: 1, maxItems: 100 }), { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+]);
+
+export const DistrictDoc = Type.Object({ code: Type.String({ minLength: 1 }), name: Localized, boundary: Type.Optional(Boundary) }, { additionalProperties: false });
 
 export const GatewayDoc = Type.Object(
   {

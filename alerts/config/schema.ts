@@ -34,6 +34,18 @@ const common = {
   public: Type.Optional(Type.Boolean()),
   /** CAP <status> of this rule's alerts; only Actual ever reaches a public feed (a Test must never look real). */
   capStatus: Type.Optional(Type.Union([Type.Literal('Actual'), Type.Literal('Exercise'), Type.Literal('System'), Type.Literal('Test'), Type.Literal('Draft')])),
+  /** Optional CAP content of this rule's public alerts (open data, issue 14): expiry, bilingual instruction, event codes, contact. */
+  cap: Type.Optional(
+    Type.Object(
+      {
+        expiresMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_080 })),
+        instruction: Type.Optional(Text),
+        eventCodes: Type.Optional(Type.Array(Type.Object({ valueName: Type.String({ minLength: 1, maxLength: 100 }), value: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }), { maxItems: 10 })),
+        contact: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
 };
 const Level = Type.Object(
   { severity: Severity, above: Type.Optional(Ref), below: Type.Optional(Ref), equals: Type.Optional(Type.String()), clear: Type.Optional(Ref), label: Text },

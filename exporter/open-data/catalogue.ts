@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { KIND_NAMES, type SensorKind } from '../../domain/index.ts';
 import { ApiError } from '../errors.ts';
+import { STATIONS_DATASET } from './bulk/columns.ts';
 import { listBulk } from './bulk/manifest.ts';
 import type { OdContext } from './context.ts';
 import { ALERTS_DATASET, alertsDataset, datasetId, kindDataset, type DatasetMeta } from './datasets.ts';
@@ -25,12 +26,12 @@ export const catalogueRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (ap
     const [figures, latest, bulk, alerts] = await Promise.all([
       reliability.all(),
       ctx.store.latest({}),
-      ctx.bulkDir ? listBulk(ctx.bulkDir) : Promise.resolve([]),
+      ctx.bulkDir ? listBulk(ctx.bulkDir, ctx.now()) : Promise.resolve([]),
       ctx.store.alerts({ limit: 1 }),
     ]);
     const last = new Map<SensorKind, number>();
     for (const r of latest) if (r.ts > (last.get(r.kind) ?? -Infinity)) last.set(r.kind, r.ts);
-    const out = KIND_NAMES.map((k) => kindDataset(c, k, last.get(k), figures[k], bulk.filter((f) => f.dataset === datasetId(k))));
+    const out = KIND_NAMES.map((k) => kindDataset(c, k, last.get(k), figures[k], bulk.filter((f) => f.dataset === datasetId(k) || f.dataset === STATIONS_DATASET)));
     out.push(alertsDataset(c, alerts[0]?.updatedAt));
     return out;
   }

@@ -15,7 +15,37 @@ export type CapStatus = 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft';
 export interface AlertPolicy {
   isPublic(alert: Alert): boolean;
   status(alert: Alert): CapStatus;
+  /** The rule's optional CAP fields (expiry, instruction, event codes, contact); CAP content only, not the gate. */
+  profile?(alert: Alert): RuleCapProfile | undefined;
 }
+
+/** Optional per-rule CAP fields (the `cap:` block of a rule file, OD-A2). */
+export interface RuleCapProfile {
+  readonly expiresMinutes?: number;
+  readonly instruction?: LocalizedText;
+  readonly eventCodes?: readonly { readonly valueName: string; readonly value: string }[];
+  readonly contact?: string;
+}
+
+/** Deployment-wide CAP defaults (config `openData.cap*`), used where a rule gives none (OD-A2). */
+export interface CapDefaults {
+  /** <expires> = <effective> + this, unless the rule says otherwise. */
+  readonly expiresMinutes: number;
+  /** <contact>; default: the publisher's contact name, phone and e-mail. */
+  readonly contact?: string;
+  /** <eventCode> per sensor kind. */
+  readonly eventCodes: Readonly<Record<string, readonly { readonly valueName: string; readonly value: string }[]>>;
+}
+
+export const DEFAULT_CAP: CapDefaults = Object.freeze({
+  expiresMinutes: 360,
+  eventCodes: {
+    'water-level': [{ valueName: 'civicstream:event', value: 'flood' }],
+    'air-quality': [{ valueName: 'civicstream:event', value: 'air-quality' }],
+    streetlight: [{ valueName: 'civicstream:event', value: 'streetlight' }],
+    parking: [{ valueName: 'civicstream:event', value: 'parking' }],
+  },
+});
 
 /** Default: rules whose id starts with test./exercise./system./draft. get that status; advisories stay internal. */
 export const DEFAULT_ALERT_POLICY: AlertPolicy = Object.freeze({
@@ -35,6 +65,8 @@ export interface Publisher {
   readonly city: LocalizedText;
   readonly contactName: string;
   readonly contactEmail: string;
+  /** data.gov.tw 聯絡人電話. */
+  readonly contactPhone?: string;
   /** Home page of the agency or the open-data portal. */
   readonly url: string;
   /** CAP <sender>: an unambiguous id of the originator, e.g. a domain or mail address (CAP 1.2 §3.2.1). */
@@ -89,6 +121,7 @@ export interface OpenDataOptions {
   readonly publisher?: Partial<Publisher>;
   readonly privacy?: PrivacyOptions;
   readonly alertPolicy?: AlertPolicy;
+  readonly cap?: Partial<CapDefaults>;
   /** Live readings for the SSE feeds; without it the SSE routes answer 503. */
   readonly subscribe?: SubscribeReadings;
   /** Where daily dumps are written and served from; without it the bulk routes list nothing. */
@@ -125,6 +158,7 @@ export interface OdContext {
   readonly publisher: Publisher;
   readonly privacy: Privacy;
   readonly alerts: AlertPolicy;
+  readonly cap: CapDefaults;
   readonly limits: OpenDataLimits;
   readonly subscribe?: SubscribeReadings;
   readonly bulkDir?: string;
@@ -141,6 +175,7 @@ export function buildContext(o: OpenDataOptions): OdContext {
     publisher: Object.freeze({ ...DEFAULT_PUBLISHER, ...o.publisher }),
     privacy: new Privacy(o.privacy ?? {}),
     alerts: o.alertPolicy ?? DEFAULT_ALERT_POLICY,
+    cap: Object.freeze({ ...DEFAULT_CAP, ...o.cap }),
     limits: Object.freeze({ ...DEFAULT_OPEN_DATA_LIMITS, ...o.limits }),
     ...(o.subscribe ? { subscribe: o.subscribe } : {}),
     ...(o.bulkDir ? { bulkDir: o.bulkDir } : {}),

@@ -34,9 +34,21 @@ export interface DatasetMeta {
   readonly title: { 'zh-TW': string; en: string };
   readonly description: { 'zh-TW': string; en: string };
   readonly publisher: { 'zh-TW': string; en: string };
-  readonly contact: { name: string; email: string };
+  readonly contact: { name: string; email: string; phone?: string };
   readonly fields: readonly { name: string; type: string; unit?: string; description: { 'zh-TW': string; en: string } }[];
   readonly updateFrequency: { 'zh-TW': string; en: string };
+  /** Dublin Core frequency IRI for dct:accrualPeriodicity (OD-C2). */
+  readonly frequencyIri: string;
+  /** data.gov.tw 服務分類. */
+  readonly category: string;
+  /** data.gov.tw 上架日期: the first published day (earliest daily dump), null before any. */
+  readonly issued: string | null;
+  /** data.gov.tw 資料量: records in the latest daily dump, null before any. */
+  readonly volume: number | null;
+  /** data.gov.tw 資料提供屬性. */
+  readonly provision: string;
+  /** data.gov.tw 相關網址. */
+  readonly relatedUrls: readonly string[];
   readonly license: { name: { 'zh-TW': string; en: string }; url: string };
   readonly fee: string;
   readonly encoding: 'UTF-8';
@@ -49,13 +61,20 @@ export interface DatasetMeta {
   readonly dataGovTw: Record<string, unknown>;
 }
 
+/**
+ * OD-C1: every field of data.gov.tw's dataset metadata list (資料集詮釋資料欄位), under its own
+ * name. Fields we cannot know (上架日期, 資料量 before the first dump) are null, never invented.
+ */
 function dataGovTw(m: Omit<DatasetMeta, 'dataGovTw'>): Record<string, unknown> {
   return {
+    資料集識別碼: m.id,
     資料集名稱: m.title['zh-TW'],
+    服務分類: m.category,
     資料集描述: m.description['zh-TW'],
     主要欄位說明: m.fields.map((f) => `${f.name}(${f.description['zh-TW']}${f.unit ? `，單位 ${f.unit}` : ''})`).join('；'),
     提供機關: m.publisher['zh-TW'],
     提供機關聯絡人姓名: m.contact.name,
+    提供機關聯絡人電話: m.contact.phone ?? null,
     提供機關聯絡人電子郵件: m.contact.email,
     更新頻率: m.updateFrequency['zh-TW'],
     授權方式: m.license.name['zh-TW'],
@@ -65,14 +84,27 @@ function dataGovTw(m: Omit<DatasetMeta, 'dataGovTw'>): Record<string, unknown> {
     檔案格式: m.formats.join(';'),
     資料資源下載網址: m.distributions.map((d) => d.accessURL),
     詮釋資料更新時間: m.lastModified,
+    上架日期: m.issued,
+    資料量: m.volume,
+    資料提供屬性: m.provision,
+    相關網址: m.relatedUrls,
+    語系: 'zh-TW;en',
   };
 }
 
 const FLAG_FIELD = { name: 'flags', type: 'string[]', description: { 'zh-TW': '品質旗標（空值為正常）', en: 'quality flags (empty = ok)' } };
 const TIME_FIELD = { name: 'time', type: 'date-time', description: { 'zh-TW': '量測時間（ISO 8601，+08:00）', en: 'observation time (ISO 8601, +08:00)' } };
 
+/** data.gov.tw 服務分類 per kind. */
+const CATEGORY: Record<SensorKind, string> = { 'air-quality': '生活安全及品質', 'water-level': '生活安全及品質', streetlight: '公共資訊', parking: '交通及通訊' };
+
+const related = (ctx: OdContext) => [`${ctx.baseUrl}/sta/v1.1`, `${ctx.baseUrl}/docs`, `${ctx.baseUrl}/open-data/v1/catalog.jsonld`];
+
 export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: number | undefined, reliability: Reliability | undefined, bulk: readonly BulkFile[]): DatasetMeta {
   const d = KINDS[kind];
+  const mine = bulk.filter((f) => f.dataset === datasetId(kind));
+  const days = [...new Set(mine.map((f) => f.date))].sort();
+  const latestDay = days[days.length - 1];
   const b = `${ctx.baseUrl}/open-data/v1/feeds/${kind}`;
   const m = {
     id: datasetId(kind),
@@ -82,7 +114,7 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
       en: `Live and historical readings of the city's ${d.label.en.toLowerCase()} sensors, with 1-minute, 1-hour and 1-day aggregates. Fields follow FIWARE ${d.fiwareType}; every value carries quality flags.`,
     },
     publisher: ctx.publisher.agency,
-    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail },
+    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail, ...(ctx.publisher.contactPhone ? { phone: ctx.publisher.contactPhone } : {}) },
     fields: [
       { name: 'sensor_id', type: 'string', description: { 'zh-TW': '感測器代碼', en: 'sensor id' } },
       TIME_FIELD,
@@ -90,10 +122,17 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
       FLAG_FIELD,
     ],
     updateFrequency: { 'zh-TW': CONTINUOUS['zh-TW'], en: CONTINUOUS.en },
+    frequencyIri: CONTINUOUS.dcat,
+    category: CATEGORY[kind],
+    issued: days[0] ?? null,
+    volume: latestDay ? (mine.find((f) => f.date === latestDay && f.format === 'csv.gz')?.rows ?? null) : null,
+    provision: '原始資料',
+    relatedUrls: related(ctx),
     license: { name: LICENSE.name, url: LICENSE.url },
     fee: '免費',
     encoding: 'UTF-8' as const,
-    formats: ['JSON', 'CSV', 'GeoJSON', 'Parquet'],
+    // OD-C3: only formats that exist now; Parquet appears with the first daily dump.
+    formats: ['JSON', 'CSV', 'GeoJSON', ...(bulk.some((f) => f.format === 'parquet') ? ['Parquet'] : [])],
     keywords: [d.label['zh-TW'], d.label.en, d.fiwareType, 'IoT', 'SensorThings'],
     lastModified: lastModified === undefined ? null : toTaipeiIso(lastModified),
     distributions: [
@@ -123,14 +162,20 @@ export function alertsDataset(ctx: OdContext, lastModified: number | undefined):
       en: 'Public alerts raised from sensor data, as OASIS CAP 1.2 with zh-TW and English info blocks and an area; only Actual alerts are published.',
     },
     publisher: ctx.publisher.agency,
-    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail },
+    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail, ...(ctx.publisher.contactPhone ? { phone: ctx.publisher.contactPhone } : {}) },
     fields: [
       { name: 'identifier', type: 'string', description: { 'zh-TW': '示警代碼', en: 'CAP identifier' } },
       { name: 'sent', type: 'date-time', description: { 'zh-TW': '發布時間', en: 'sent time' } },
       { name: 'severity', type: 'string', description: { 'zh-TW': '嚴重程度（CAP）', en: 'CAP severity' } },
-      { name: 'area', type: 'circle', description: { 'zh-TW': '影響範圍', en: 'affected area' } },
+      { name: 'area', type: 'polygon|circle', description: { 'zh-TW': '影響範圍（行政區界，無界線時為感測器周邊圓形）', en: 'affected area (district polygon; a circle around the sensor without a boundary)' } },
     ],
     updateFrequency: { 'zh-TW': '不定期（事件發生時）', en: 'as events occur' },
+    frequencyIri: 'http://purl.org/cld/freq/irregular',
+    category: '生活安全及品質',
+    issued: null,
+    volume: null,
+    provision: '原始資料',
+    relatedUrls: related(ctx),
     license: { name: LICENSE.name, url: LICENSE.url },
     fee: '免費',
     encoding: 'UTF-8' as const,

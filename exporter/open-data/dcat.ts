@@ -16,6 +16,9 @@ const CONTEXT = {
   civic: 'https://civicstream.dev/ns/reliability#',
 };
 
+/** IANA media type registry IRIs (DCAT 2 §6.8.x: dcat:mediaType ranges over dct:MediaType). */
+export const IANA = 'https://www.iana.org/assignments/media-types/';
+
 const lit = (t: { 'zh-TW': string; en: string }) => [
   { '@value': t['zh-TW'], '@language': 'zh-TW' },
   { '@value': t.en, '@language': 'en' },
@@ -29,9 +32,12 @@ function dataset(ctx: OdContext, m: DatasetMeta) {
     'dct:title': lit(m.title),
     'dct:description': lit(m.description),
     'dct:publisher': { '@type': 'foaf:Organization', 'foaf:name': lit(m.publisher) },
-    'dcat:contactPoint': { '@type': 'vcard:Kind', 'vcard:fn': m.contact.name, 'vcard:hasEmail': { '@id': `mailto:${m.contact.email}` } },
+    'dcat:contactPoint': { '@type': 'vcard:Kind', 'vcard:fn': m.contact.name, 'vcard:hasEmail': { '@id': `mailto:${m.contact.email}` }, ...(m.contact.phone ? { 'vcard:hasTelephone': { '@id': `tel:${m.contact.phone.replace(/[^0-9+]/g, '')}` } } : {}) },
     'dct:license': { '@id': m.license.url },
-    'dct:accrualPeriodicity': lit(m.updateFrequency),
+    // OD-C2: IRIs where DCAT's ranges are resources (dct:Frequency, dct:MediaType), literals only for text.
+    'dct:accrualPeriodicity': { '@id': m.frequencyIri },
+    ...(m.issued ? { 'dct:issued': { '@value': m.issued, '@type': 'xsd:date' } } : {}),
+    'dcat:landingPage': { '@id': `${ctx.baseUrl}/open-data/v1/datasets/${m.id}` },
     'dcat:keyword': m.keywords,
     ...(m.lastModified ? { 'dct:modified': { '@value': m.lastModified, '@type': 'xsd:dateTime' } } : {}),
     ...(m.reliability
@@ -41,7 +47,7 @@ function dataset(ctx: OdContext, m: DatasetMeta) {
       '@type': 'dcat:Distribution',
       'dct:title': d.title,
       'dct:format': d.format,
-      'dcat:mediaType': d.mediaType,
+      'dcat:mediaType': { '@id': `${IANA}${d.mediaType}` },
       'dcat:accessURL': { '@id': d.accessURL },
       'dct:license': { '@id': m.license.url },
       ...(d.bytes !== undefined ? { 'dcat:byteSize': { '@value': String(d.bytes), '@type': 'xsd:nonNegativeInteger' }, 'dcat:downloadURL': { '@id': d.accessURL } } : {}),

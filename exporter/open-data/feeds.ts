@@ -18,7 +18,8 @@ import { AggregatesFeedSchema, LatestFeedSchema, PUBLISHED_SCHEMAS, ReadingsFeed
 
 export const OD_TAG = { name: 'open-data', description: '開放資料：公開、免驗證、唯讀 / Open data: public, no authentication, read-only' };
 const FORMAT = StringEnum(['json', 'csv', 'geojson'] as const, { default: 'json', description: '格式 / format' });
-const BOM = Type.Boolean({ default: false, description: 'CSV 前加 UTF-8 BOM（Excel 用）/ prefix CSV with a UTF-8 BOM for spreadsheets' });
+// OD-B3: a BOM by default, so Excel on zh-TW Windows shows Chinese names; programs may ask bom=false.
+const BOM = Type.Boolean({ default: true, description: 'CSV 前加 UTF-8 BOM（預設，Excel 需要）；程式可用 bom=false / UTF-8 BOM before the CSV (default, for Excel); bom=false for programs' });
 const KindPath = Type.Object({ kind: StringEnum<SensorKind>(KIND_NAMES, { description: '感測器類型 / sensor kind' }) });
 const TimeQ = Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 with offset, e.g. 2026-11-22T08:00:00+08:00' }));
 const Cursor = Type.Optional(Type.String({ maxLength: 200, description: '取自 next 連結 / from the next link' }));

@@ -3,6 +3,7 @@ import cors from '@fastify/cors';
 import etag from '@fastify/etag';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
+import { routeFamily } from '../rate-limit.ts';
 import { bulkRoutes } from './bulk/routes.ts';
 import { capRoutes } from './cap/routes.ts';
 import { catalogueRoutes } from './catalogue.ts';
@@ -41,6 +42,8 @@ export function createOpenDataPlugin(options: OpenDataOptions): FastifyPluginAsy
       await app.register(rateLimit, {
         max: http.rateLimit.max,
         timeWindow: http.rateLimit.windowMs,
+        // OD-P2: /open-data and /sta are separate families with separate budgets.
+        keyGenerator: (req) => `${req.ip} ${routeFamily(req.url)}`,
         // An Error with statusCode and code: the root error handler renders it as { error: { code: 'RATE_LIMITED', … } }.
         errorResponseBuilder: (_req, c) => Object.assign(new Error(`rate limit of ${c.max} requests per ${c.after} exceeded; retry after ${Math.ceil(c.ttl / 1000)} s`), { statusCode: 429, code: 'RATE_LIMITED' }),
       });

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge } from 'prom-client';
 import { KIND_NAMES, toTaipeiIso, type Reading, type SensorKind } from '../../domain/index.ts';
 import { unitsOf } from '../present.ts';
+import { ApiError } from '../errors.ts';
 import { StringEnum } from '../schemas.ts';
 import type { OdContext } from './context.ts';
 import { OD_TAG } from './feeds.ts';
@@ -92,6 +93,8 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { 
   }, async (request, reply) => {
     const { kind } = request.params as { kind: SensorKind };
     const { district } = request.query as { district?: string };
+    // OD-P6: an unknown district is a 400 like on every other feed, not a stream that never speaks.
+    if (district !== undefined && !ctx.registry.district(district)) throw new ApiError('UNKNOWN_DISTRICT', { parameter: 'district', value: district });
     if (!ctx.subscribe) return reply.code(503).header('retry-after', '60').send({ error: { code: 'LIVE_UNAVAILABLE', message: 'live feed not configured', 'zh-TW': '即時串流未啟用' } });
     reply.hijack();
     // Headers set by earlier hooks (CORS) are merged by hand: a hijacked reply does not send them.

@@ -2,14 +2,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { REJECT_CATALOGUE, SENSOR_ID_PATTERN, toTaipeiIso, type DeadLetter, type RejectReason } from '../../domain/index.ts';
 import type { ApiContext } from '../context.ts';
+import { requireStaff } from '../staff/auth.ts';
 import { TAGS } from '../docs.ts';
 import { ERROR_RESPONSES, LimitParam, Localized, StringEnum } from '../schemas.ts';
 
 /*
- * Dead letters are operational data for city IT staff: raw payloads may reveal device
- * details a vendor did not mean to publish. Issue 3 (staff authentication) will put these
- * routes behind staff sign-on; until then the API binds to a local address by default
- * (config `api.host`), and nothing here should be exposed through a public proxy.
+ * Dead letters are operational data for city IT staff: raw payloads, client ids and topics
+ * may reveal device details a vendor did not mean to publish. OD-P1: both routes need a
+ * staff token (`Authorization: Bearer …`, role viewer or above); without one they answer 401.
  */
 
 const REASONS = Object.keys(REJECT_CATALOGUE) as RejectReason[];
@@ -57,13 +57,15 @@ function deadLetterItem(d: DeadLetter, maxChars: number) {
 /** GET /api/v1/dead-letters and /counts — why messages were rejected (EMQX users asked for visible drop counters). */
 export const deadLetterRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const Query = querySchema(ctx);
+  // onRequest, not preHandler: an anonymous caller learns nothing, not even which query parameters are valid.
+  app.addHook('onRequest', requireStaff(ctx.verifyStaff, 'viewer'));
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/dead-letters',
     {
       schema: {
         tags: [TAGS.deadLetters.name],
         summary: '被拒收訊息 / Dead letters',
-        description: '僅供市府資訊人員使用 / For city IT staff only (staff auth arrives with issue 3).',
+        description: '僅供市府資訊人員使用，需 viewer 以上權杖 / For city IT staff only: Authorization: Bearer <staff token>, role viewer or above.',
         querystring: Query,
         response: { 200: Type.Object({ count: Type.Integer(), items: Type.Array(DeadLetterItem) }), ...ERROR_RESPONSES },
       },
@@ -82,6 +84,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (
       schema: {
         tags: [TAGS.deadLetters.name],
         summary: '各原因拒收數 / Dead letters counted per reason',
+        description: '需 viewer 以上權杖 / staff token, role viewer or above.',
         querystring: Type.Object({}, { additionalProperties: false }),
         response: {
           200: Type.Object({ total: Type.Integer(), counts: Type.Record(Type.String(), Type.Integer()) }),

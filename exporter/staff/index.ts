@@ -5,9 +5,12 @@ import type { AlertService } from '../../alerts/service.ts';
 import { addStaff, roleAtLeast, verifyToken } from '../../alerts/staff-tokens.ts';
 import type { StaffRole, TokenRec } from '../../alerts/state-store.ts';
 import type { EngineAlert, RuleSet } from '../../alerts/types.ts';
+import { clientError } from '../error-handler.ts';
+import { bearerToken } from './auth.ts';
 import { StaffError } from './errors.ts';
 
 export { STAFF_ERRORS, StaffError } from './errors.ts';
+export { bearerToken, requireStaff, type VerifyStaff } from './auth.ts';
 
 export interface StaffRoutesOptions {
   readonly service: AlertService;
@@ -62,7 +65,7 @@ export function staffGuard(store: AlertService['store'], role: StaffRole) {
   return async (req: FastifyRequest): Promise<void> => {
     const auth = req.headers.authorization;
     const q = (req.query as Record<string, unknown> | undefined)?.access_token;
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.url.includes('/stream') && typeof q === 'string' ? q : undefined;
+    const token = bearerToken(auth) ?? (req.url.includes('/stream') && typeof q === 'string' ? q : undefined); // OD-P4
     const staff = verifyToken(store, token);
     if (!staff) throw new StaffError('UNAUTHENTICATED');
     if (!roleAtLeast(staff.role, role)) throw new StaffError('FORBIDDEN', `${staff.role} < ${role}`);
@@ -76,6 +79,9 @@ export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     if (err instanceof StaffError) return reply.code(err.statusCode).send(err.body());
+    // OD-P3: unreadable or oversized bodies are 400/413 with a code, before and without authentication.
+    const client = clientError(err as Parameters<typeof clientError>[0]);
+    if (client) return reply.code(client.statusCode).send(client.body());
     if (err.validation) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: err.message, 'zh-TW': `請求格式錯誤：${err.message}` } });
     reply.log.error({ err }, 'staff API failure');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error', 'zh-TW': '伺服器內部錯誤' } });

@@ -89,13 +89,13 @@ describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', ()
     await publish(c, `sensors/air-quality/${id}/telemetry`, JSON.stringify({ pm25: 'a lot' }));
     await publish(c, `sensors/air-quality/${id}/telemetry`, JSON.stringify({ pm25: 5, dateObserved: '1999-01-01T00:00:00+08:00' }));
     const letters = await eventually(async () => {
-      const body = await env.json<{ items: DeadLetterItem[] }>(`/api/v1/dead-letters?sensor=${id}`);
+      const body = await env.staffJson<{ items: DeadLetterItem[] }>(`/api/v1/dead-letters?sensor=${id}`);
       return body.items.length >= 3 && body.items;
     }, 'three dead letters');
     const reasons = letters.map((d) => d.reason).sort();
     assert.deepEqual(reasons, ['BAD_JSON', 'SCHEMA', 'TIMESTAMP_RANGE']);
     assert.ok(letters.some((d) => d.payload === '{"pm25": 12,'), 'raw payload kept');
-    const counts = await env.json<{ counts: Record<string, number> }>('/api/v1/dead-letters/counts');
+    const counts = await env.staffJson<{ counts: Record<string, number> }>('/api/v1/dead-letters/counts');
     assert.ok((counts.counts.BAD_JSON ?? 0) >= 1 && (counts.counts.SCHEMA ?? 0) >= 1);
     await eventually(async () => notices.length >= 3, 'rejection notices on T3');
     assert.deepEqual(notices.map((n) => n.code).sort(), ['BAD_JSON', 'SCHEMA', 'TIMESTAMP_RANGE']);
@@ -110,7 +110,7 @@ describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', ()
     await publish(c, 'sensors/water-level/fl-zhongli-xinsheng/telemetry', JSON.stringify({ dateObserved: now(), floodDepth: 2 }));
     await publish(c, 'sensors/water-level/fl-not-registered/telemetry', JSON.stringify({ floodDepth: 2 }));
     await eventually(async () => (await env.json<{ items: Item[] }>('/api/v1/latest?kind=water-level')).items.find((i) => i.sensorId === 'fl-zhongli-xinsheng'), 'gateway reading');
-    await eventually(async () => (await env.json<{ items: DeadLetterItem[] }>('/api/v1/dead-letters?reason=UNKNOWN_SENSOR')).items.length > 0, 'UNKNOWN_SENSOR dead letter');
+    await eventually(async () => (await env.staffJson<{ items: DeadLetterItem[] }>('/api/v1/dead-letters?reason=UNKNOWN_SENSOR')).items.length > 0, 'UNKNOWN_SENSOR dead letter');
   });
 
   it('opens a flood alert after two readings above the threshold and resolves it after 15 minutes below the clearing level', async () => {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Aggregate, Alert, DeadLetter } from '../../domain/index.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AlertStateStore, addStaff, verifyToken } from '../../alerts/index.ts';
 import { NOW, openStore, startHarness, type Harness } from './fixture.ts';
 
 const HOUR = 3_600_000;
@@ -50,19 +54,28 @@ describe('aggregates, alerts and dead letters', () => {
       dead(3, 'UNKNOWN_SENSOR', undefined, 'x'),
       dead(4, 'SCHEMA', 'pk-ty-001', '{"totalSpotNumber":"many"}'),
     ]);
+    tokenDir = await mkdtemp(join(tmpdir(), 'civic-tokens-'));
+    tokens = await AlertStateStore.open(tokenDir);
+    viewer = (await addStaff(tokens, 'viewer-1', 'viewer', NOW)).token;
     h = await startHarness(s.store, {
       limits: { deadLetterPayloadChars: 50 },
+      verifyStaff: (t) => verifyToken(tokens, t),
       alertAccess: { authorize: (a) => a === `Bearer ${STAFF}`, meta: (a) => ({ public: false, capStatus: a.ruleId.startsWith('drill.') ? 'Exercise' : 'Actual' }) },
     });
   });
   after(async () => {
     await h.close();
     await dispose();
+    await tokens.close();
+    await rm(tokenDir, { recursive: true, force: true });
   });
+  let tokens: AlertStateStore;
+  let tokenDir = '';
+  let viewer = '';
 
   const STAFF = 'staff-token-for-the-test';
   const json = async (path: string, status = 200) => {
-    const res = await fetch(h.url + path, { headers: { authorization: `Bearer ${STAFF}` } });
+    const res = await fetch(h.url + path, { headers: { authorization: `Bearer ${path.startsWith('/api/v1/dead-letters') ? viewer : STAFF}` } });
     assert.equal(res.status, status, path);
     return (await res.json()) as Record<string, any>;
   };
@@ -151,8 +164,28 @@ describe('aggregates, alerts and dead letters', () => {
     assert.match(e.message, /"closed"/);
   });
 
+  test('OD-P1 dead letters need a staff token: 401 without or with a wrong one, any case of the Bearer scheme works (OD-P4)', async () => {
+    for (const path of ['/api/v1/dead-letters', '/api/v1/dead-letters/counts', '/api/v1/dead-letters?reason=NOPE']) {
+      const anon = await h.get(path);
+      assert.equal(anon.status, 401, path);
+      const body = (await anon.json()) as Record<string, any>;
+      assert.equal(body.error.code, 'UNAUTHENTICATED');
+      assert.doesNotMatch(JSON.stringify(body), /pm25|clientId|sensors\//);
+      assert.equal((await fetch(h.url + path, { headers: { authorization: 'Bearer cs_wrong' } })).status, 401);
+    }
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      assert.equal((await fetch(h.url + '/api/v1/dead-letters/counts', { headers: { authorization: `${scheme} ${viewer}` } })).status, 200, scheme);
+    }
+    const noVerifier = await startHarness(h.store);
+    try {
+      assert.equal((await fetch(noVerifier.url + '/api/v1/dead-letters', { headers: { authorization: `Bearer ${viewer}` } })).status, 401, 'no verifier configured: nobody is admitted');
+    } finally {
+      await noVerifier.close();
+    }
+  });
+
   test('dead letters: filters, bounded payload, bilingual reason; counts include every reason', async () => {
-    const res = await h.get('/api/v1/dead-letters');
+    const res = await fetch(h.url + '/api/v1/dead-letters', { headers: { authorization: `Bearer ${viewer}` } });
     assert.match(res.headers.get('cache-control') ?? '', /no-store/);
     const body = (await res.json()) as Record<string, any>;
     assert.equal(body.count, 4);

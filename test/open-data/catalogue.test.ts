@@ -14,7 +14,7 @@ describe('catalogue, reliability figures and bulk files', () => {
   let env: Env;
   before(async () => {
     env = await openEnv();
-    await exportDay({ store: env.store, registry: env.registry, dir: join(env.dir, 'bulk'), date: '2026-11-21', logger: pino({ level: 'silent' }), pageSize: 100 });
+    await exportDay({ store: env.store, registry: env.registry, dir: join(env.dir, 'bulk'), date: '2026-11-21', logger: pino({ level: 'silent' }), pageSize: 100, now: () => NOW });
   });
   after(async () => { await env.close(); });
 
@@ -62,7 +62,8 @@ describe('catalogue, reliability figures and bulk files', () => {
     assert.deepEqual(aq['dct:title'].map((l: any) => l['@language']), ['zh-TW', 'en']);
     assert.equal(aq['dct:license']['@id'], 'https://data.gov.tw/license');
     const dumps = aq['dcat:distribution'].filter((d: any) => d['spdx:checksum']);
-    assert.equal(dumps.length, 2);
+    // The kind's readings and the day's stations file, each as CSV.gz and Parquet (OD-B4).
+    assert.equal(dumps.length, 4);
     for (const d of dumps) {
       const file = await env.get(new URL(d['dcat:downloadURL']['@id']).pathname);
       const bytes = Buffer.from(await file.arrayBuffer());
@@ -78,13 +79,17 @@ describe('catalogue, reliability figures and bulk files', () => {
     const dayStart = Date.parse('2026-11-21T00:00:00+08:00');
     const expected = env.readings.filter((r) => r.kind === 'air-quality' && r.ts >= dayStart && r.ts < dayStart + 86_400_000);
     assert.equal(csvEntry.rows, expected.length);
-    const rows = parseCsv(gunzipSync(Buffer.from(await (await env.get('/open-data/v1/bulk/' + csvEntry.file)).arrayBuffer())).toString('utf8'));
+    const raw = gunzipSync(Buffer.from(await (await env.get('/open-data/v1/bulk/' + csvEntry.file)).arrayBuffer()));
+    // OD-B3: a UTF-8 BOM by default (Excel on zh-TW Windows), one only.
+    assert.deepEqual([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    assert.equal(raw.indexOf(Buffer.from([0xef, 0xbb, 0xbf]), 3), -1);
+    const rows = parseCsv(raw.subarray(3).toString('utf8'));
     assert.equal(rows.length - 1, expected.length);
     assert.equal(rows[0]![0], 'sensor_id');
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     try {
-      const reader = await conn.runAndReadAll(`SELECT count(*)::INTEGER, min(epoch_ms)::BIGINT, sum("pm25 (ug/m3)")::DOUBLE FROM read_parquet('${join(env.dir, 'bulk', pqEntry.file)}')`);
+      const reader = await conn.runAndReadAll(`SELECT count(*)::INTEGER, min(epoch_ms)::BIGINT, sum(pm25)::DOUBLE FROM read_parquet('${join(env.dir, 'bulk', pqEntry.file)}')`);
       const [count, minTs, sum] = reader.getRows()[0]!;
       assert.equal(count, expected.length);
       assert.equal(Number(minTs), Math.min(...expected.map((r) => r.ts)));
@@ -93,7 +98,13 @@ describe('catalogue, reliability figures and bulk files', () => {
       conn.closeSync();
       db.closeSync();
     }
-    const sums = await readFile(join(env.dir, 'bulk', '2026-11-21.SHA256SUMS'), 'utf8');
+    // OD-B2: the documented {date}.SHA256SUMS URL is served.
+    const sumsRes = await env.get('/open-data/v1/bulk/2026-11-21.SHA256SUMS');
+    assert.equal(sumsRes.status, 200);
+    assert.match(sumsRes.headers.get('content-type') ?? '', /^text\/plain/);
+    const sums = await sumsRes.text();
+    assert.equal(sums, await readFile(join(env.dir, 'bulk', '2026-11-21.SHA256SUMS'), 'utf8'));
+    assert.equal(sums.trim().split('\n').length, 10);
     for (const line of sums.trim().split('\n')) {
       const [hash, name] = line.split(/\s+/);
       assert.equal(createHash('sha256').update(await readFile(join(env.dir, 'bulk', name!))).digest('hex'), hash);

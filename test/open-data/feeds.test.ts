@@ -36,11 +36,11 @@ describe('open-data REST feeds', () => {
     assert.deepEqual(pk.items[0].flags, ['estimated']);
   });
 
-  it('latest CSV: parsed back, zh-TW names (with comma and quotes) intact, units in the header, BOM only on request', async () => {
+  it('latest CSV: parsed back, zh-TW names (with comma and quotes) intact, units in the header, BOM by default (OD-B3), none with bom=false', async () => {
     // Response.text() would strip a BOM while decoding: look at the bytes.
-    const plain = Buffer.from(await (await env.get('/open-data/v1/feeds/air-quality/latest?format=csv')).arrayBuffer());
+    const plain = Buffer.from(await (await env.get('/open-data/v1/feeds/air-quality/latest?format=csv&bom=false')).arrayBuffer());
     assert.notDeepEqual([...plain.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
-    const res = await env.get('/open-data/v1/feeds/air-quality/latest?format=csv&bom=true');
+    const res = await env.get('/open-data/v1/feeds/air-quality/latest?format=csv');
     assert.match(res.headers.get('content-type') ?? '', /^text\/csv; charset=utf-8/);
     const bytes = Buffer.from(await res.arrayBuffer());
     assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);

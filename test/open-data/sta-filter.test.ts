@@ -46,7 +46,8 @@ describe('STA $filter parser and evaluator', () => {
     assert.throws(() => parseFilter('result gt'), /position/);
     assert.throws(() => parseFilter("name eq 'open"), /unterminated/);
     assert.throws(() => parseFilter('result gt 1 2'), /end of expression/);
-    assert.throws(() => parseFilter('geo.intersects(location, x)'), /unsupported function/);
+    assert.throws(() => parseFilter("st_relate(location, geography'POINT(1 2)', 'T********')"), /unsupported function/);
+    assert.throws(() => parseFilter("geo.intersects(location, geography'POLYGON((1 2, 3')"), /WKT/);
     assert.throws(() => parseFilter('length(a, b)'), /argument/);
   });
   it('time bounds come only from top-level conjuncts', () => {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** ../shared/standards/cap-1.2.xsd beside the project (test/open-data → project root → ..). */
-export const CAP_XSD = resolve(import.meta.dirname, '../../../shared/standards/cap-1.2.xsd');
+export const CAP_XSD = process.env.CAP_XSD ?? resolve(import.meta.dirname, '../../../shared/standards/cap-1.2.xsd');
 
 export function requireXsd(): string {
   if (!existsSync(CAP_XSD)) throw new Error(`CAP 1.2 schema not found at ${CAP_XSD}: the CAP tests need ../shared/standards/cap-1.2.xsd (see its README)`);

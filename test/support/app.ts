@@ -19,9 +19,11 @@ export async function startApp(overrides: Record<string, unknown> = {}) {
   const app = new App(config, pino({ level: 'silent' }));
   const info = await app.start();
   const credentials = JSON.parse(readFileSync(path.join(dataDir, 'simulator', 'credentials.json'), 'utf8')) as Credentials;
-  let viewerToken: Promise<string> | undefined;
-  const viewer = (): Promise<string> => (viewerToken ??= addStaff(app.alerts.store, 'test-viewer', 'viewer', Date.now()).then((r) => r.token));
+  // A real staff token (viewer) for staff-only routes: alerts (AL9), dead letters (OD-P1).
+  const viewerToken = (await addStaff(app.alerts.store, 'test-viewer', 'viewer', Date.now())).token;
   return {
+    viewerToken,
+    staffJson: async <T = unknown>(p: string) => (await (await fetch(info.url + p, { headers: { authorization: `Bearer ${viewerToken}` } })).json()) as T,
     app,
     info,
     dataDir,
@@ -32,7 +34,7 @@ export async function startApp(overrides: Record<string, unknown> = {}) {
       return { status: res.status, headers: res.headers, text: await res.text() };
     },
     // AL9: /api/v1/alerts is staff only; the helper reads it as a viewer.
-    json: async <T = unknown>(p: string) => (await (await fetch(info.url + p, { headers: { authorization: `Bearer ${await viewer()}` } })).json()) as T,
+    json: async <T = unknown>(p: string) => (await (await fetch(info.url + p, { headers: { authorization: `Bearer ${viewerToken}` } })).json()) as T,
     async stop() {
       await app.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -2,12 +2,21 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BulkFile } from '../datasets.ts';
 
-/** Bulk file names: `{dataset}_{YYYY-MM-DD}.{csv.gz|parquet}`; nothing else is ever served from the dump dir. */
+/** Bulk file names: `{dataset}_{YYYY-MM-DD}.{csv.gz|parquet}`; with DAY_FILE, nothing else is ever served from the dump dir. */
 export const BULK_FILE = /^(civicstream-[a-z][a-z0-9-]*)_(\d{4}-\d{2}-\d{2})\.(csv\.gz|parquet)$/;
+/** Per-day companions: the `sha256sum -c` list and the CSVW column metadata (OD-B2, OD-B3). */
+export const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.(SHA256SUMS|csv-metadata\.json)$/;
 export const manifestName = (date: string): string => `${date}.manifest.json`;
+export const sumsName = (date: string): string => `${date}.SHA256SUMS`;
+export const metadataName = (date: string): string => `${date}.csv-metadata.json`;
 
-/** Every file of every exported day, newest day first, read from the per-day manifests. */
-export async function listBulk(dir: string): Promise<BulkFile[]> {
+/** The day a served file belongs to, or undefined for a name that is not served. */
+export function servedDay(file: string): string | undefined {
+  return BULK_FILE.exec(file)?.[2] ?? DAY_FILE.exec(file)?.[1];
+}
+
+/** Every file of every exported, ended day (OD-B1), newest day first, read from the per-day manifests. */
+export async function listBulk(dir: string, now: number = Date.now()): Promise<BulkFile[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -16,7 +25,8 @@ export async function listBulk(dir: string): Promise<BulkFile[]> {
     throw err;
   }
   const out: BulkFile[] = [];
-  for (const n of names.filter((x) => /^\d{4}-\d{2}-\d{2}\.manifest\.json$/.test(x)).sort().reverse()) {
+  const ended = (n: string) => Date.parse(`${n.slice(0, 10)}T00:00:00+08:00`) + 86_400_000 <= now;
+  for (const n of names.filter((x) => /^\d{4}-\d{2}-\d{2}\.manifest\.json$/.test(x) && ended(x)).sort().reverse()) {
     const m = JSON.parse(await readFile(join(dir, n), 'utf8')) as { files: BulkFile[] };
     out.push(...m.files);
   }

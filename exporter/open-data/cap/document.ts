@@ -1,23 +1,69 @@
+import { create } from 'xmlbuilder2';
+import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { CapAlert } from './map.ts';
-import { block, el } from './xml.ts';
 
 export const CAP_NS = 'urn:oasis:names:tc:emergency:cap:1.2';
 
+/**
+ * OD-A4: CAP and Atom are written by xmlbuilder2, which escapes every text and attribute. A
+ * character XML 1.0 forbids (a control character in a sensor name) is replaced by U+FFFD
+ * instead of producing a document no parser accepts.
+ */
+export function newDocument(): XMLBuilder {
+  return create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\ufffd' });
+}
+
+/** Adds `<name>text</name>` to `parent`, or nothing when text is undefined (optional CAP elements are omitted, not empty). */
+export function text(parent: XMLBuilder, name: string, value: string | number | undefined): void {
+  if (value !== undefined) parent.ele(name).txt(String(value));
+}
+
 /** Serialises in the element order the CAP 1.2 XML schema's sequences require. */
 export function capXml(c: CapAlert): string {
-  const i1 = '  ';
-  const i2 = '    ';
-  const i3 = '      ';
-  const infos = c.info.map((f) => block('info',
-    el('language', f.language, i2) + el('category', f.category, i2) + el('event', f.event, i2) + el('urgency', f.urgency, i2) +
-    el('severity', f.severity, i2) + el('certainty', f.certainty, i2) + el('effective', f.effective, i2) + el('senderName', f.senderName, i2) +
-    el('headline', f.headline, i2) + el('description', f.description, i2) + el('web', f.web, i2) +
-    f.parameters.map((p) => block('parameter', el('valueName', p.valueName, i3) + el('value', p.value, i3), i2)).join('') +
-    block('area', el('areaDesc', f.area.areaDesc, i3) + el('circle', f.area.circle, i3) +
-      block('geocode', el('valueName', f.area.geocode.valueName, `${i3}  `) + el('value', f.area.geocode.value, `${i3}  `), i3), i2),
-    i1)).join('');
-  return '<?xml version="1.0" encoding="UTF-8"?>\n' + block('alert',
-    el('identifier', c.identifier, i1) + el('sender', c.sender, i1) + el('sent', c.sent, i1) + el('status', c.status, i1) +
-    el('msgType', c.msgType, i1) + el('scope', c.scope, i1) + el('references', c.references, i1) + infos,
-    '', ` xmlns="${CAP_NS}"`);
+  const doc = newDocument();
+  const alert = doc.ele(CAP_NS, 'alert');
+  text(alert, 'identifier', c.identifier);
+  text(alert, 'sender', c.sender);
+  text(alert, 'sent', c.sent);
+  text(alert, 'status', c.status);
+  text(alert, 'msgType', c.msgType);
+  text(alert, 'scope', c.scope);
+  text(alert, 'references', c.references);
+  for (const f of c.info) {
+    const info = alert.ele('info');
+    text(info, 'language', f.language);
+    text(info, 'category', f.category);
+    text(info, 'event', f.event);
+    text(info, 'urgency', f.urgency);
+    text(info, 'severity', f.severity);
+    text(info, 'certainty', f.certainty);
+    for (const e of f.eventCode) {
+      const ec = info.ele('eventCode');
+      text(ec, 'valueName', e.valueName);
+      text(ec, 'value', e.value);
+    }
+    text(info, 'effective', f.effective);
+    text(info, 'expires', f.expires);
+    text(info, 'senderName', f.senderName);
+    text(info, 'headline', f.headline);
+    text(info, 'description', f.description);
+    text(info, 'instruction', f.instruction);
+    text(info, 'web', f.web);
+    text(info, 'contact', f.contact);
+    for (const p of f.parameters) {
+      const pe = info.ele('parameter');
+      text(pe, 'valueName', p.valueName);
+      text(pe, 'value', p.value);
+    }
+    const area = info.ele('area');
+    text(area, 'areaDesc', f.area.areaDesc);
+    for (const p of f.area.polygon) text(area, 'polygon', p);
+    text(area, 'circle', f.area.circle);
+    for (const g of f.area.geocode) {
+      const ge = area.ele('geocode');
+      text(ge, 'valueName', g.valueName);
+      text(ge, 'value', g.value);
+    }
+  }
+  return doc.end({ prettyPrint: true }) + '\n';
 }

@@ -1,4 +1,4 @@
-import { KINDS, TAIPEI_OFFSET_MS, type Alert, type SensorKind } from '../../../domain/index.ts';
+import { KINDS, TAIPEI_OFFSET_MS, type Alert, type DistrictBoundary, type LocalizedText, type SensorKind } from '../../../domain/index.ts';
 import type { OdContext } from '../context.ts';
 import { unitOf } from '../present.ts';
 
@@ -24,6 +24,28 @@ const CATEGORY: Record<SensorKind, string> = { 'air-quality': 'Env', 'water-leve
 const SEVERITY = { critical: 'Severe', warning: 'Moderate', advisory: 'Minor' } as const;
 const URGENCY = { critical: 'Immediate', warning: 'Expected', advisory: 'Future' } as const;
 
+/** Default <instruction> per kind when the rule gives none (zh-TW first, OD-A2). */
+const INSTRUCTION: Record<SensorKind, LocalizedText> = {
+  'water-level': { 'zh-TW': '請避開低窪地區與積淹水路段，勿涉水通行，並留意市府最新資訊。', en: 'Avoid low-lying areas and flooded roads, do not walk or drive through water, and follow the city\'s updates.' },
+  'air-quality': { 'zh-TW': '敏感族群應減少戶外活動，外出請配戴口罩並留意身體狀況。', en: 'Sensitive groups should reduce outdoor activity; wear a mask outdoors and watch for symptoms.' },
+  streetlight: { 'zh-TW': '夜間行經該路段請注意行車與行人安全。', en: 'Take extra care on this road at night.' },
+  parking: { 'zh-TW': '請改停其他停車場或搭乘大眾運輸。', en: 'Use another car park or public transport.' },
+};
+const CLEARED: LocalizedText = { 'zh-TW': '警戒已解除，請持續留意市府最新資訊。', en: 'The alert has been cleared; keep following the city\'s updates.' };
+
+/** Taiwan's CAP platform names district codes by the code table they come from (NCDR: Taiwan_Geocode_103). */
+export const TW_GEOCODE = 'Taiwan_Geocode_103';
+
+/**
+ * CAP <polygon>: "lat,lon" pairs separated by spaces, first = last, at least 4 (CAP 1.2 §3.2.4).
+ * GeoJSON is [lon, lat]; CAP has no holes, so only outer rings are written (a MultiPolygon gives
+ * one <polygon> per part).
+ */
+export function capPolygons(b: DistrictBoundary): string[] {
+  const outers = b.type === 'Polygon' ? [b.coordinates[0]!] : b.coordinates.map((p) => p[0]!);
+  return outers.map((ring) => ring.map(([lon, lat]) => `${lat},${lon}`).join(' '));
+}
+
 export interface CapInfo {
   language: 'zh-TW' | 'en-US';
   category: string;
@@ -31,13 +53,17 @@ export interface CapInfo {
   urgency: string;
   severity: string;
   certainty: 'Observed';
+  eventCode: { valueName: string; value: string }[];
   effective: string;
+  expires: string;
   senderName: string;
   headline: string;
   description: string;
+  instruction: string;
   web: string;
+  contact: string;
   parameters: { valueName: string; value: string }[];
-  area: { areaDesc: string; circle?: string; geocode: { valueName: string; value: string } };
+  area: { areaDesc: string; polygon: string[]; circle?: string; geocode: { valueName: string; value: string }[] };
 }
 
 export interface CapAlert {
@@ -63,8 +89,12 @@ export function capOf(ctx: OdContext, a: Alert, docUrl: string): CapAlert {
   const msgType = a.state === 'resolved' ? 'Cancel' : a.updatedAt > a.openedAt ? 'Update' : 'Alert';
   const when = a.state === 'resolved' ? (a.resolvedAt ?? a.updatedAt) : a.updatedAt;
   const unit = unitOf(a.kind, a.field) ?? '';
+  const profile = ctx.alerts.profile?.(a);
+  // OD-A3: the district outline when the registry has one; otherwise a circle around the
+  // sensor (a 0.5 km reach is what a single fixed sensor can speak for).
+  const polygon = district?.boundary ? capPolygons(district.boundary) : [];
   let circle: string | undefined;
-  if (s) {
+  if (s && polygon.length === 0) {
     const p = ctx.privacy.location(s);
     // 0.5 km around a fixed sensor; a coarsened location widens the circle to cover its grid cell.
     const km = Math.max(0.5, ctx.privacy.uncertaintyMetres(s) / 1000);
@@ -79,20 +109,25 @@ export function capOf(ctx: OdContext, a: Alert, docUrl: string): CapAlert {
     urgency: msgType === 'Cancel' ? 'Past' : URGENCY[a.severity],
     severity: msgType === 'Cancel' ? 'Minor' : SEVERITY[a.severity],
     certainty: 'Observed',
+    eventCode: [...(profile?.eventCodes ?? ctx.cap.eventCodes[a.kind] ?? [])],
     effective: capTime(when),
+    // OD-A1: every message says when it stops being in force; the rule may set its own span.
+    expires: capTime(when + (profile?.expiresMinutes ?? ctx.cap.expiresMinutes) * 60_000),
     senderName: ctx.publisher.agency[lang],
     headline: msgType === 'Cancel' ? (lang === 'en' ? `Cleared: ${a.message.en}` : `解除：${a.message['zh-TW']}`) : a.message[lang],
     description: lang === 'en'
       ? `${a.field} = ${a.value} ${unit} (threshold ${a.threshold} ${unit}) at ${areaName('en')}.`
       : `${areaName('zh-TW')}：${a.field} 量測值 ${a.value} ${unit}（門檻 ${a.threshold} ${unit}）。`,
+    instruction: (msgType === 'Cancel' ? CLEARED : (profile?.instruction ?? INSTRUCTION[a.kind]))[lang],
     web: docUrl,
+    contact: profile?.contact ?? ctx.cap.contact ?? [ctx.publisher.contactName, ctx.publisher.contactPhone, ctx.publisher.contactEmail].filter(Boolean).join(' '),
     parameters: [
       { valueName: 'field', value: a.field },
       { valueName: 'value', value: String(a.value) },
       { valueName: 'threshold', value: String(a.threshold) },
       ...(unit ? [{ valueName: 'unit', value: unit }] : []),
     ],
-    area: { areaDesc: areaName(lang) || a.district, ...(circle ? { circle } : {}), geocode: { valueName: 'TW-district-code', value: a.district } },
+    area: { areaDesc: areaName(lang) || a.district, polygon, ...(circle ? { circle } : {}), geocode: [{ valueName: TW_GEOCODE, value: a.district }] },
   });
   return {
     identifier: ident(`${ctx.publisher.capSender}.${a.id}.${when}`),

@@ -4,10 +4,11 @@ import { ApiError } from '../../errors.ts';
 import type { OdContext } from '../context.ts';
 import { ALERTS_DATASET } from '../datasets.ts';
 import { OD_TAG } from '../feeds.ts';
-import { capXml } from './document.ts';
+import { capXml, newDocument, text } from './document.ts';
 import { capOf, capTime } from './map.ts';
 import { currentPublicAlerts } from './visibility.ts';
-import { block, el, esc } from './xml.ts';
+
+const ATOM_NS = 'http://www.w3.org/2005/Atom';
 
 export const CAP_TYPE = 'application/cap+xml; charset=utf-8';
 export const ATOM_TYPE = 'application/atom+xml; charset=utf-8';
@@ -37,30 +38,33 @@ export const capRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { c
     const b = base(request);
     const alerts = await currentPublicAlerts(ctx);
     const updated = alerts.reduce((m, a) => Math.max(m, a.resolvedAt ?? a.updatedAt), 0) || ctx.now();
-    const entries = alerts.map((a) => {
+    const doc = newDocument();
+    const feed = doc.ele(ATOM_NS, 'feed');
+    text(feed, 'id', `${b}/open-data/v1/alerts/atom.xml`);
+    text(feed, 'title', `${ctx.publisher.agency['zh-TW']} 公開示警 / ${ctx.publisher.agency.en} public alerts`);
+    text(feed, 'updated', capTime(updated));
+    const author = feed.ele('author');
+    text(author, 'name', ctx.publisher.agency['zh-TW']);
+    // OD-A2: the publisher's home page from configuration.
+    if (ctx.publisher.url) text(author, 'uri', ctx.publisher.url);
+    text(author, 'email', ctx.publisher.contactEmail);
+    feed.ele('link', { rel: 'self', type: 'application/atom+xml', href: `${b}/open-data/v1/alerts/atom.xml` });
+    feed.ele('link', { rel: 'related', href: `${b}/open-data/v1/datasets/${ALERTS_DATASET}` });
+    text(feed, 'rights', '政府資料開放授權條款-第1版 / Open Government Data License, Taiwan, version 1.0');
+    for (const a of alerts) {
       const cap = capOf(ctx, a, docUrl(b, a.id));
       const zh = cap.info[0]!;
       const en = cap.info[1]!;
-      return block('entry',
-        el('id', `${b}/open-data/v1/alerts/cap/${encodeURIComponent(a.id)}.xml#${cap.identifier}`, '    ') +
-        el('title', `${zh.headline} / ${en.headline}`, '    ') +
-        el('updated', cap.sent, '    ') +
-        `    <link rel="alternate" type="application/cap+xml" href="${esc(docUrl(b, a.id))}"/>\n` +
-        el('summary', `${zh.description} ${en.description}`, '    ') +
-        `    <category term="${esc(cap.msgType)}" label="CAP msgType"/>\n` +
-        `    <category term="${esc(zh.severity)}" label="CAP severity"/>\n`,
-        '  ');
-    }).join('');
+      const entry = feed.ele('entry');
+      text(entry, 'id', `${b}/open-data/v1/alerts/cap/${encodeURIComponent(a.id)}.xml#${cap.identifier}`);
+      text(entry, 'title', `${zh.headline} / ${en.headline}`);
+      text(entry, 'updated', cap.sent);
+      entry.ele('link', { rel: 'alternate', type: 'application/cap+xml', href: docUrl(b, a.id) });
+      text(entry, 'summary', `${zh.description} ${en.description}`);
+      entry.ele('category', { term: cap.msgType, label: 'CAP msgType' });
+      entry.ele('category', { term: zh.severity, label: 'CAP severity' });
+    }
     void reply.type(ATOM_TYPE).header('cache-control', 'public, max-age=30');
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + block('feed',
-      el('id', `${b}/open-data/v1/alerts/atom.xml`, '  ') +
-      el('title', `${ctx.publisher.agency['zh-TW']} 公開示警 / ${ctx.publisher.agency.en} public alerts`, '  ') +
-      el('updated', capTime(updated), '  ') +
-      block('author', el('name', ctx.publisher.agency['zh-TW'], '    ') + el('email', ctx.publisher.contactEmail, '    '), '  ') +
-      `  <link rel="self" type="application/atom+xml" href="${esc(`${b}/open-data/v1/alerts/atom.xml`)}"/>\n` +
-      `  <link rel="related" href="${esc(`${b}/open-data/v1/datasets/${ALERTS_DATASET}`)}"/>\n` +
-      el('rights', '政府資料開放授權條款-第1版 / Open Government Data License, Taiwan, version 1.0', '  ') +
-      entries,
-      '', ' xmlns="http://www.w3.org/2005/Atom"');
+    return doc.end({ prettyPrint: true }) + '\n';
   });
 };

@@ -1,5 +1,6 @@
 import { TAIPEI_OFFSET_MS } from '../../../domain/index.ts';
 import type { Expr } from './filter-parser.ts';
+import { GEO_FUNCTIONS, GeoError, geoCall } from './geo.ts';
 
 /** A date-time value during evaluation (epoch ms); ISO strings of time properties become these. */
 export class TimeVal {
@@ -18,8 +19,12 @@ const TIME_KEYS = new Set(['phenomenonTime', 'resultTime', 'time', 'validTime'])
  * Returns undefined when `name` is not a to-one navigation property of `self`.
  */
 export const NAV = Symbol('nav');
+/** To-many navigation for lambda operators (any/all); throws FilterEvalError where it is not offered. */
+export const MANY = Symbol('many');
 export type NavFn = (self: Navigable, name: string) => Navigable | undefined;
-export type Navigable = Record<string, unknown> & { [NAV]?: NavFn };
+export type ManyFn = (self: Navigable, name: string) => Navigable[] | undefined;
+export type Navigable = Record<string, unknown> & { [NAV]?: NavFn; [MANY]?: ManyFn };
+type Vars = ReadonlyMap<string, Navigable> | undefined;
 
 export function resolvePath(entity: Navigable, path: readonly string[]): Val {
   let cur: unknown = entity;
@@ -69,6 +74,14 @@ function local(v: Val, fn: string): Date {
 }
 
 function call(fn: string, a: Val[], now: number): Val {
+  if (fn in GEO_FUNCTIONS) {
+    try {
+      return geoCall(fn, a);
+    } catch (err) {
+      if (err instanceof GeoError) throw new FilterEvalError(err.message);
+      throw err;
+    }
+  }
   const s0 = () => str(a[0]!);
   const s1 = () => str(a[1]!);
   switch (fn) {
@@ -107,18 +120,23 @@ function call(fn: string, a: Val[], now: number): Val {
  * Evaluates an expression against one entity. Comparisons with a missing value are false
  * (OData null semantics) except `eq null` / `ne null`; arithmetic on a missing value is null.
  */
-export function evaluate(e: Expr, entity: Navigable, now: number): Val {
+export function evaluate(e: Expr, entity: Navigable, now: number, vars?: Vars): Val {
   switch (e.t) {
     case 'lit': return e.v;
     case 'time': return new TimeVal(e.v);
-    case 'path': return resolvePath(entity, e.p);
-    case 'not': return !truthy(evaluate(e.e, entity, now));
-    case 'call': return call(e.fn, e.args.map((x) => evaluate(x, entity, now)), now);
+    case 'geo': return e.v as unknown as Val;
+    case 'path': {
+      const bound = vars?.get(e.p[0]!);
+      return bound ? (e.p.length === 1 ? (bound as Val) : resolvePath(bound, e.p.slice(1))) : resolvePath(entity, e.p);
+    }
+    case 'not': return !truthy(evaluate(e.e, entity, now, vars));
+    case 'call': return call(e.fn, e.args.map((x) => evaluate(x, entity, now, vars)), now);
+    case 'lambda': return lambda(e, entity, now, vars);
     case 'bin': {
-      if (e.op === 'and') return truthy(evaluate(e.l, entity, now)) && truthy(evaluate(e.r, entity, now));
-      if (e.op === 'or') return truthy(evaluate(e.l, entity, now)) || truthy(evaluate(e.r, entity, now));
-      const l = evaluate(e.l, entity, now);
-      const r = evaluate(e.r, entity, now);
+      if (e.op === 'and') return truthy(evaluate(e.l, entity, now, vars)) && truthy(evaluate(e.r, entity, now, vars));
+      if (e.op === 'or') return truthy(evaluate(e.l, entity, now, vars)) || truthy(evaluate(e.r, entity, now, vars));
+      const l = evaluate(e.l, entity, now, vars);
+      const r = evaluate(e.r, entity, now, vars);
       switch (e.op) {
         case 'eq': return l === null || r === null ? l === r : cmpVals(l, r) === 0;
         case 'ne': return l === null || r === null ? l !== r : cmpVals(l, r) !== 0;
@@ -142,6 +160,26 @@ export function evaluate(e: Expr, entity: Navigable, now: number): Val {
     }
   }
   return null;
+}
+
+/** any()/all() over a to-many navigation (OD-S3): the body sees each related entity as the lambda variable. */
+function lambda(e: Extract<Expr, { t: 'lambda' }>, entity: Navigable, now: number, vars: Vars): boolean {
+  const bound = vars?.get(e.p[0]!);
+  const start = bound ?? entity;
+  const prefix = bound ? e.p.slice(1, -1) : e.p.slice(0, -1);
+  const owner = prefix.length ? resolvePath(start, prefix) : start;
+  if (owner === null || typeof owner !== 'object') return false;
+  const many = (owner as Navigable)[MANY];
+  const last = e.p[e.p.length - 1]!;
+  const items = many?.(owner as Navigable, last);
+  if (!items) throw new FilterEvalError(`${e.p.join('/')} is not a collection navigation property for ${e.op}()`);
+  if (!e.body) return items.length > 0;
+  const scope = new Map(vars ?? []);
+  const test = (x: Navigable) => {
+    scope.set(e.v!, x);
+    return truthy(evaluate(e.body!, entity, now, scope));
+  };
+  return e.op === 'any' ? items.some(test) : items.every(test);
 }
 
 export function truthy(v: Val): boolean {

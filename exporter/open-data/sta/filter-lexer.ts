@@ -2,15 +2,19 @@
  * Tokens of the OData-style expression language STA 1.1 uses in $filter and $orderby
  * (OGC 18-088 §9.3.3.5, after OData 4.0 ABNF): identifiers and paths (`Datastream/name`,
  * `@iot.id`), numbers, 'strings' with '' escapes, true/false/null, ISO 8601 date-times
- * written unquoted, parentheses and commas. Operators (eq, and, add, …) are identifiers the
+ * written unquoted, geography'WKT' literals, parentheses, commas and the lambda ':'. Operators (eq, and, add, …) are identifiers the
  * parser recognises, as in OData.
  */
+import type { Geometry } from 'geojson';
+import { parseWkt } from './geo.ts';
+
 export type Token =
   | { readonly t: 'num'; readonly v: number; readonly at: number }
   | { readonly t: 'str'; readonly v: string; readonly at: number }
   | { readonly t: 'time'; readonly v: number; readonly text: string; readonly at: number }
   | { readonly t: 'id'; readonly v: string; readonly at: number }
-  | { readonly t: '(' | ')' | ','; readonly at: number }
+  | { readonly t: 'geo'; readonly v: Geometry; readonly at: number }
+  | { readonly t: '(' | ')' | ',' | ':'; readonly at: number }
   | { readonly t: 'end'; readonly at: number };
 
 export class FilterSyntaxError extends Error {
@@ -30,10 +34,13 @@ export function lex(src: string): Token[] {
   while (i < src.length) {
     const c = src[i]!;
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
-    if (c === '(' || c === ')' || c === ',') { out.push({ t: c, at: i }); i++; continue; }
-    if (c === "'") {
+    if (c === '(' || c === ')' || c === ',' || c === ':') { out.push({ t: c, at: i }); i++; continue; }
+    // geography'POINT(121.2 24.9)' (OData 4.0 ABNF geographyLiteral, STA 1.1 §9.3.3.5.2): WKT in quotes.
+    const geo = /^geo(graphy|metry)'/i.exec(src.slice(i, i + 10));
+    if (c === "'" || geo) {
+      const q = geo ? i + geo[0].length - 1 : i;
       let v = '';
-      let j = i + 1;
+      let j = q + 1;
       for (;;) {
         if (j >= src.length) throw new FilterSyntaxError('unterminated string', i);
         if (src[j] === "'") {
@@ -43,7 +50,13 @@ export function lex(src: string): Token[] {
         v += src[j];
         j++;
       }
-      out.push({ t: 'str', v, at: i });
+      if (geo) {
+        try {
+          out.push({ t: 'geo', v: parseWkt(v), at: i });
+        } catch (err) {
+          throw new FilterSyntaxError((err as Error).message, i);
+        }
+      } else out.push({ t: 'str', v, at: i });
       i = j + 1;
       continue;
     }

@@ -1,4 +1,6 @@
+import type { Geometry } from 'geojson';
 import { FilterSyntaxError, lex, type Token } from './filter-lexer.ts';
+import { GEO_FUNCTIONS } from './geo.ts';
 
 /** The $filter / $orderby expression tree. */
 export type Expr =
@@ -7,7 +9,10 @@ export type Expr =
   | { readonly t: 'path'; readonly p: readonly string[] }
   | { readonly t: 'bin'; readonly op: BinOp; readonly l: Expr; readonly r: Expr }
   | { readonly t: 'not'; readonly e: Expr }
-  | { readonly t: 'call'; readonly fn: string; readonly args: readonly Expr[] };
+  | { readonly t: 'call'; readonly fn: string; readonly args: readonly Expr[] }
+  | { readonly t: 'geo'; readonly v: Geometry }
+  /** `Datastreams/any(d: d/name eq 'x')` (OData 4.0 Part 2 §5.1.1.10, OD-S3); no body = "has any". */
+  | { readonly t: 'lambda'; readonly op: 'any' | 'all'; readonly p: readonly string[]; readonly v?: string; readonly body?: Expr };
 
 export type BinOp = 'or' | 'and' | 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le' | 'add' | 'sub' | 'mul' | 'div' | 'mod';
 
@@ -17,13 +22,14 @@ export type BinOp = 'or' | 'and' | 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le' | 'ad
  */
 const LEVELS: readonly (readonly BinOp[])[] = [['or'], ['and'], ['eq', 'ne', 'gt', 'ge', 'lt', 'le'], ['add', 'sub'], ['mul', 'div', 'mod']];
 
-/** Functions of STA 1.1 Table 25 we implement, with their arity. Geospatial st_* functions are not supported (400). */
+/** Functions of STA 1.1 Table 25 we implement, with their arity (the geospatial ones in geo.ts; st_relate is not offered). */
 export const FUNCTIONS: Readonly<Record<string, readonly [number, number]>> = {
   substringof: [2, 2], endswith: [2, 2], startswith: [2, 2], contains: [2, 2], length: [1, 1], indexof: [2, 2],
   substring: [2, 3], tolower: [1, 1], toupper: [1, 1], trim: [1, 1], concat: [2, 2],
   year: [1, 1], month: [1, 1], day: [1, 1], hour: [1, 1], minute: [1, 1], second: [1, 1], fractionalseconds: [1, 1],
   date: [1, 1], time: [1, 1], totaloffsetminutes: [1, 1], now: [0, 0], mindatetime: [0, 0], maxdatetime: [0, 0],
   round: [1, 1], floor: [1, 1], ceiling: [1, 1],
+  ...GEO_FUNCTIONS,
 };
 
 class Parser {
@@ -77,6 +83,7 @@ class Parser {
       case 'num': return { t: 'lit', v: tok.v };
       case 'str': return { t: 'lit', v: tok.v };
       case 'time': return { t: 'time', v: tok.v };
+      case 'geo': return { t: 'geo', v: tok.v };
       case '(': {
         const e = this.level(0);
         this.expect(')');
@@ -85,6 +92,8 @@ class Parser {
       case 'id': {
         if (tok.v === 'true' || tok.v === 'false') return { t: 'lit', v: tok.v === 'true' };
         if (tok.v === 'null') return { t: 'lit', v: null };
+        const lambda = /^(.+)\/(any|all)$/.exec(tok.v);
+        if (lambda && this.peek().t === '(') return this.lambda(lambda[1]!.split('/'), lambda[2] as 'any' | 'all', tok.at);
         if (this.peek().t === '(') return this.call(tok.v, tok.at);
         if (LEVELS.some((l) => l.includes(tok.v as BinOp)) || tok.v === 'not') throw new FilterSyntaxError(`operator "${tok.v}" needs an operand before it`, tok.at);
         return { t: 'path', p: tok.v.split('/') };
@@ -92,6 +101,21 @@ class Parser {
       default:
         throw new FilterSyntaxError('expected a value, a property or a function', tok.at);
     }
+  }
+
+  lambda(p: string[], op: 'any' | 'all', at: number): Expr {
+    this.expect('(');
+    if (this.peek().t === ')') {
+      this.next();
+      if (op === 'all') throw new FilterSyntaxError('all() needs a variable and a condition', at);
+      return { t: 'lambda', op, p };
+    }
+    const v = this.expect('id') as Extract<Token, { t: 'id' }>;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.v)) throw new FilterSyntaxError(`invalid lambda variable "${v.v}"`, v.at);
+    this.expect(':');
+    const body = this.level(0);
+    this.expect(')');
+    return { t: 'lambda', op, p, v: v.v, body };
   }
 
   call(name: string, at: number): Expr {

@@ -3,7 +3,7 @@ import type { OdContext } from '../context.ts';
 import { datasetId } from '../datasets.ts';
 import { flagLabel } from '../present.ts';
 import { flagNames } from '../../../domain/index.ts';
-import { NAV, type Navigable, type NavFn } from './filter-eval.ts';
+import { FilterEvalError, MANY, NAV, type ManyFn, type Navigable, type NavFn } from './filter-eval.ts';
 
 export const SETS = ['Things', 'Locations', 'HistoricalLocations', 'Datastreams', 'Sensors', 'ObservedProperties', 'Observations', 'FeaturesOfInterest'] as const;
 export type SetName = (typeof SETS)[number];
@@ -56,11 +56,21 @@ export class Graph {
     return this.related(e, name) as Entity | undefined;
   };
 
+  /** To-many navigation for any()/all(); Observations are read from the store per request and are not offered there. */
+  private readonly many: ManyFn = (self, name) => {
+    const e = self as Entity;
+    const def = NAVS[e[META].set][name];
+    if (!def || !def.many) return undefined;
+    if (def.target === 'Observations') throw new FilterEvalError(`any()/all() over ${name} is not supported: filter Observations directly`);
+    return this.related(e, name) as Entity[] | undefined;
+  };
+
   /** Symbol keys are skipped by Object.entries and JSON.stringify, so META/NAV never reach a response. */
   private mk(set: SetName, id: string, props: Record<string, unknown>, meta: Omit<Meta, 'set'>): Entity {
     const e = { '@iot.id': id, ...props } as Entity;
     e[META] = { set, ...meta };
     e[NAV] = this.nav;
+    e[MANY] = this.many;
     return e;
   }
 
@@ -116,6 +126,8 @@ export class Graph {
       description: `${s.name.en} — ${f.label.en}`,
       unitOfMeasurement: unit ? { name: unit, symbol: unit, definition: `http://unitsofmeasure.org/ucum.html#${encodeURIComponent(unit)}` } : { name: null, symbol: null, definition: null },
       observationType: f.type === 'number' ? MEASUREMENT : CATEGORY,
+      // A fixed sensor observes at its (public) point (STA 1.1 §8.2.4 observedArea).
+      observedArea: this.point(s),
       properties: { field: f.name, kind: s.kind },
     }, { sensor: s, field: f });
   }

@@ -56,6 +56,31 @@ export async function observationsOf(ctx: OdContext, g: Graph, datastreams: read
   const order = timeOrder(o);
   const want = o.skip + top + 1;
   const streaming = order !== undefined && datastreams.length === 1 && !o.count;
+  // OD-S6: many Datastreams, no $orderby, no $count: page Datastream by Datastream (id order, newest
+  // first within each) and stop at skip+top+1 matches, so top-level /Observations pages on any fleet.
+  if (datastreams.length > 1 && o.orderby.length === 0 && !o.count) {
+    const matched: Entity[] = [];
+    let scanned = 0;
+    for (const ds of datastreams) {
+      const s = ds[META].sensor!;
+      const f = ds[META].field!;
+      let before = to;
+      const page = Math.min(Math.max(want - matched.length, 100), 10_000);
+      for (;;) {
+        const chunk = await ctx.store.readings({ sensorId: s.id, from, to: before, limit: page, order: 'desc' });
+        scanned += chunk.length;
+        if (scanned > MAX_SCAN) throw new StaRequestError(`more than ${MAX_SCAN} observations scanned; narrow $filter on phenomenonTime or Datastream`);
+        for (const r of chunk) {
+          const e = g.observation(s, f, r);
+          if (e && (!o.filter || truthy(evaluate(o.filter, e, now)))) matched.push(e);
+        }
+        if (matched.length >= want || chunk.length < page) break;
+        before = chunk[chunk.length - 1]!.ts;
+      }
+      if (matched.length >= want) break;
+    }
+    return { items: matched.slice(o.skip, o.skip + top), more: matched.length > o.skip + top };
+  }
   const matched: Entity[] = [];
   const bySensor = new Map<string, Reading[]>();
   let scanned = 0;

@@ -10,6 +10,10 @@ export interface QueryOptions {
   orderby: { expr: Expr; desc: boolean }[];
   select?: string[];
   expand: { nav: string; options: QueryOptions }[];
+  /** `$resultFormat=dataArray` (STA 1.1 §14.3, OD-S5): Observations as arrays per Datastream. */
+  dataArray?: boolean;
+  /** The options as written, for @iot.nextLink of expanded collections (OD-S2). */
+  raw: Record<string, string>;
 }
 
 export class QueryOptionError extends Error {}
@@ -40,7 +44,7 @@ const KNOWN = new Set(['$top', '$skip', '$count', '$filter', '$orderby', '$selec
 
 export function parseOptions(raw: Record<string, string>, depth = 0): QueryOptions {
   if (depth > 5) throw new QueryOptionError('$expand nested deeper than 5 levels');
-  const o: QueryOptions = { skip: 0, count: false, orderby: [], expand: [] };
+  const o: QueryOptions = { skip: 0, count: false, orderby: [], expand: [], raw };
   for (const [k, v] of Object.entries(raw)) {
     if (k.startsWith('$') && !KNOWN.has(k)) throw new QueryOptionError(`unknown query option ${k}`);
   }
@@ -60,6 +64,12 @@ export function parseOptions(raw: Record<string, string>, depth = 0): QueryOptio
     }
     if (raw.$select !== undefined) o.select = splitTop(raw.$select, ',');
     if (raw.$expand !== undefined) o.expand = parseExpand(raw.$expand, depth);
+    if (raw.$resultFormat !== undefined) {
+      // OD-S5: the one result format STA 1.1 defines besides the default; anything else is refused, not ignored.
+      if (raw.$resultFormat !== 'dataArray') throw new QueryOptionError(`$resultFormat must be dataArray, got "${raw.$resultFormat}"`);
+      if (depth > 0) throw new QueryOptionError('$resultFormat=dataArray applies to the request, not inside $expand');
+      o.dataArray = true;
+    }
   } catch (err) {
     if (err instanceof FilterSyntaxError) throw new QueryOptionError(`invalid expression: ${err.message}`);
     throw err;
@@ -85,7 +95,7 @@ function parseExpand(s: string, depth: number): QueryOptions['expand'] {
     const segs = path.split('/');
     let options = parseOptions(inner, depth + 1);
     for (let i = segs.length - 1; i > 0; i--) {
-      options = { skip: 0, count: false, orderby: [], expand: [{ nav: segs[i]!, options }] };
+      options = { skip: 0, count: false, orderby: [], expand: [{ nav: segs[i]!, options }], raw: { $expand: `${segs[i]!}` } };
     }
     const existing = out.find((e) => e.nav === segs[0]);
     if (existing && segs.length > 1) existing.options.expand.push(...options.expand);

@@ -53,6 +53,19 @@ const isLatestShape = (o: QueryOptions) =>
   o.top === 1 && o.skip === 0 && !o.count && !o.filter &&
   (o.orderby.length === 0 || (o.orderby.length === 1 && o.orderby[0]!.desc && o.orderby[0]!.expr.t === 'path' && o.orderby[0]!.expr.p.join('/') === 'phenomenonTime'));
 
+/**
+ * OD-S2: the next page of an expanded collection is the navigation path with the expand item's
+ * own options and $skip advanced (STA 1.1 §9.3.3.4: nextLink also appears inside $expand).
+ */
+function expandNextLink(env: RenderEnv, e: Entity, nav: string, o: QueryOptions): string {
+  const top = topOf(env.ctx, o);
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(o.raw)) if (k !== '$top' && k !== '$skip') params.set(k, v);
+  params.set('$top', String(top));
+  params.set('$skip', String(o.skip + top));
+  return `${env.root}/${idSegment(e[META].set, e['@iot.id'])}/${nav}?${params.toString().replace(/\+/g, '%20')}`;
+}
+
 /** Renders a page of entities of one set with their $expand (nested) and $select. */
 export async function renderAll(env: RenderEnv, set: SetName, items: readonly Entity[], o: QueryOptions): Promise<Json[]> {
   const out = items.map((e) => plain(env, e, o.select));
@@ -70,6 +83,7 @@ export async function renderAll(env: RenderEnv, set: SetName, items: readonly En
         else page = await observationsOf(env.ctx, env.g, env.g.datastreamsOf(e), ex.options, topOf(env.ctx, ex.options));
         out[i]![ex.nav] = await renderAll(env, 'Observations', page.items, ex.options);
         if (page.count !== undefined) out[i]![`${ex.nav}@iot.count`] = page.count;
+        if ('more' in page && page.more) out[i]![`${ex.nav}@iot.nextLink`] = expandNextLink(env, e, ex.nav, ex.options);
       }
       continue;
     }
@@ -80,6 +94,7 @@ export async function renderAll(env: RenderEnv, set: SetName, items: readonly En
         const page = pageList(env, rel, ex.options);
         out[i]![ex.nav] = await renderAll(env, def.target, page.items, ex.options);
         if (page.count !== undefined) out[i]![`${ex.nav}@iot.count`] = page.count;
+        if (page.more) out[i]![`${ex.nav}@iot.nextLink`] = expandNextLink(env, items[i]!, ex.nav, ex.options);
       } else {
         out[i]![ex.nav] = (await renderAll(env, def.target, [rel], ex.options))[0];
       }

@@ -3,18 +3,25 @@ import type { OdContext } from '../context.ts';
 import { OD_TAG } from '../feeds.ts';
 import { conjunctEqualities, FilterEvalError } from './filter-eval.ts';
 import { Graph, META, NAVS, SETS, type Entity, type SetName } from './model.ts';
+import { idSegment } from './path.ts';
 import { observationById, observationsOf, StaRequestError } from './observations.ts';
 import { parseOptions, QueryOptionError, type QueryOptions } from './options.ts';
 import { parsePath } from './path.ts';
+import { checkOptions } from './validate.ts';
 import { pageList, renderAll, topOf, type Json, type RenderEnv } from './render.ts';
 
 export const STA_ROOT = '/sta/v1.1';
 
-/** STA 1.1 conformance classes we implement (read-only). */
-const CONFORMANCE = [
+/**
+ * STA 1.1 conformance classes we claim (OD-S8), each tested by test/open-data/sta-conformance.test.ts.
+ * Read-only: create-update-delete, batch requests and the MQTT extension are not served, so
+ * they are not listed (and serverSettings has no MQTT section).
+ */
+export const CONFORMANCE = [
   'http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel',
   'http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities',
   'http://www.opengis.net/spec/iot_sensing/1.1/req/request-data',
+  'http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array',
 ];
 
 /** A `+` in an unencoded offset (…T08:00:00+08:00) arrives as a space; put it back before parsing. */
@@ -40,7 +47,7 @@ function nextLink(root: string, request: FastifyRequest, o: QueryOptions, top: n
   return `${root}${path}?${params.toString().replace(/\+/g, '%20')}`;
 }
 
-/** Above this many sensors, /Observations must name its Datastream(s) or Thing(s) in $filter: reading every sensor's history per request does not scale. */
+/** Above this many sensors, /Observations with $orderby/$count must name its Datastream(s) or Thing(s): a global order reads every history. */
 const MAX_SENSORS_UNNARROWED = 200;
 
 /**
@@ -55,10 +62,35 @@ function topLevelDatastreams(ctx: OdContext, g: Graph, o: QueryOptions): Entity[
     const t = g.get('Things', thingIds[0]!);
     return t ? (g.related(t, 'Datastreams') as Entity[]) : [];
   }
-  if (ctx.registry.size > MAX_SENSORS_UNNARROWED) {
-    throw new StaRequestError(`with more than ${MAX_SENSORS_UNNARROWED} sensors, /Observations needs Datastream/@iot.id eq '…' or Datastream/Thing/@iot.id eq '…' in $filter; or use Datastreams('…')/Observations`);
+  // OD-S6: plain paging works on any fleet (Datastream by Datastream); a global $orderby or $count would read every history.
+  if (ctx.registry.size > MAX_SENSORS_UNNARROWED && (o.count || o.orderby.length > 0)) {
+    throw new StaRequestError(`with more than ${MAX_SENSORS_UNNARROWED} sensors, /Observations with $orderby or $count needs Datastream/@iot.id eq '…' or Datastream/Thing/@iot.id eq '…' in $filter; without them it pages Datastream by Datastream`);
   }
   return [...g.list('Datastreams')];
+}
+
+const DATA_ARRAY_COMPONENTS = ['id', 'phenomenonTime', 'resultTime', 'result', 'resultQuality'] as const;
+
+/**
+ * OD-S5: `$resultFormat=dataArray` (STA 1.1 §14.3): one object per Datastream with the component
+ * names and the page's observations as arrays in that order. $select picks the components.
+ */
+function dataArray(env: RenderEnv, items: readonly Entity[], o: QueryOptions): Json[] {
+  const components = o.select ?? [...DATA_ARRAY_COMPONENTS];
+  for (const c of components) if (!(DATA_ARRAY_COMPONENTS as readonly string[]).includes(c)) throw new StaRequestError(`dataArray component "${c}" is not one of ${DATA_ARRAY_COMPONENTS.join(', ')}`);
+  const groups = new Map<string, unknown[][]>();
+  for (const e of items) {
+    const ds = `${e[META].sensor!.id}:${e[META].field!.name}`;
+    let rows = groups.get(ds);
+    if (!rows) groups.set(ds, (rows = []));
+    rows.push(components.map((c) => (c === 'id' ? e['@iot.id'] : e[c] ?? null)));
+  }
+  return [...groups].map(([ds, rows]) => ({
+    'Datastream@iot.navigationLink': `${env.root}/${idSegment('Datastreams', ds)}`,
+    components,
+    'dataArray@iot.count': rows.length,
+    dataArray: rows,
+  }));
 }
 
 function fail(reply: FastifyReply, status: number, message: string) {
@@ -89,7 +121,11 @@ export const staRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { c
       const q = request.url.indexOf('?');
       const path = decodeURIComponent((q < 0 ? request.url : request.url.slice(0, q)).slice(STA_ROOT.length + 1)).replace(/\/+$/, '');
       const segs = parsePath(path);
+      // OD-S7: `…/$ref` answers the entities' self links only (STA 1.1 §9.2.6).
+      const ref = segs.length > 1 && segs[segs.length - 1]!.name === '$ref';
+      if (ref) segs.pop();
       const o = parseOptions(rawQuery(request.url));
+      if (ref && (o.expand.length || o.select)) return fail(reply, 400, '$expand and $select do not apply to $ref');
       let set: SetName = segs[0]!.name as SetName;
       let entity: Entity | undefined;
       let list: Iterable<Entity> | undefined;
@@ -128,13 +164,16 @@ export const staRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { c
         if (i !== segs.length - 1) return fail(reply, 400, 'nothing may follow a property except $value');
         return { [seg.name]: value };
       }
+      checkOptions(set, o);
+      if (o.dataArray && (set !== 'Observations' || entity)) return fail(reply, 400, '$resultFormat=dataArray applies to collections of Observations');
       void reply.header('cache-control', set === 'Observations' ? 'public, max-age=15' : 'public, max-age=300');
-      if (entity) return (await renderAll(env, set, [entity], o))[0] as Json;
+      const selfOf = (e: Entity) => ({ '@iot.selfLink': `${env.root}/${idSegment(e[META].set, e['@iot.id'])}` });
+      if (entity) return ref ? selfOf(entity) : ((await renderAll(env, set, [entity], o))[0] as Json);
       const top = topOf(ctx, o);
       const page = obsOf ? await observationsOf(ctx, g, obsOf, o, top) : pageList(env, list ?? [], o);
       const body: Json = {};
       if (page.count !== undefined) body['@iot.count'] = page.count;
-      body.value = await renderAll(env, set, page.items, o);
+      body.value = ref ? page.items.map(selfOf) : o.dataArray ? dataArray(env, page.items, o) : await renderAll(env, set, page.items, o);
       if (page.more) body['@iot.nextLink'] = nextLink(env.root, request, o, top);
       return body;
     } catch (err) {
