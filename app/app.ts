@@ -16,6 +16,7 @@ import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
 import { createAlerts, authenticateStaff, type Alerts } from '../alerts/index.ts';
 import { staffRoutes } from '../exporter/staff/index.ts';
+import { consolePlugin } from '../exporter/console/index.ts';
 import { fileURLToPath } from 'node:url';
 
 /** The alert rules shipped with the project (used when alerts.ruleFiles is empty). */
@@ -176,6 +177,7 @@ export class App {
           }
         : {}),
     });
+    await this.api.app.register(consolePlugin({ dataDir: config.dataDir, ...config.console, secureCookie: baseUrl.startsWith('https:'), audit: (r) => this.alerts.store.addAudit(r) }));
     await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
     const { port: httpPort, url } = await this.api.start();
     await this.alerts.service.republish();

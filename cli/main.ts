@@ -4,6 +4,7 @@ import { registerRunCommands } from './run.ts';
 import { registerExportCommand } from './export.ts';
 import { registerAlertCliCommands } from './alerts.ts';
 import { registerBenchCommand } from './bench.ts';
+import { registerStaffCommands } from './staff.ts';
 
 const program = new Command('civicstream')
   .description('civicstream — 開放城市感測資料管線 open city sensor pipeline')
@@ -13,6 +14,7 @@ registerSensorCommands(program);
 registerExportCommand(program);
 registerAlertCliCommands(program);
 registerBenchCommand(program);
+registerStaffCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`civicstream: ${err.message}\n`);

@@ -72,7 +72,8 @@ export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o
     const auth = req.headers.authorization;
     const q = (req.query as Record<string, unknown> | undefined)?.access_token;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.url.includes('/stream') && typeof q === 'string' ? q : undefined;
-    const staff = verifyToken(service.store, token);
+    // A console session (exporter/console, CO2/CO3) counts only when no token was presented.
+    const staff = verifyToken(service.store, token) ?? (token === undefined ? req.sessionStaff : undefined);
     if (!staff) throw new StaffError('UNAUTHENTICATED');
     if (!roleAtLeast(staff.role, role)) throw new StaffError('FORBIDDEN', `${staff.role} < ${role}`);
     req.staff = staff;
