@@ -20,6 +20,8 @@ import { buildConsole } from '../../scripts/build-console.mjs';
 
 const i = process.argv.indexOf('--runs');
 const RUNS = i > 0 ? Number(process.argv[i + 1]) : 5;
+const si = process.argv.indexOf('--screenshots');
+const SHOTS = si > 0 ? path.resolve(process.argv[si + 1]!) : undefined;
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function withApp<T>(overrides: Record<string, unknown>, run: (url: string, dataDir: string) => Promise<T>): Promise<T> {
@@ -38,7 +40,7 @@ await buildConsole();
 const browser = await launch();
 const out: Record<string, unknown> = {};
 try {
-  out.publicPage = await withApp({ 'simulate.enabled': true, 'simulate.speed': 30 }, async (url) => {
+  out.publicPage = await withApp({ 'simulate.enabled': true, 'simulate.speed': 30 }, async (url, dataDir) => {
     await new Promise((r) => setTimeout(r, 8000)); // the simulators fill the latest values
     const fcp: number[] = [];
     const fmp: number[] = [];
@@ -51,6 +53,34 @@ try {
       fcp.push(Math.round(m.fcp));
       fmp.push(Math.round(m.now));
       rows = m.rows;
+      await page.close();
+    }
+    if (SHOTS) {
+      // README pictures with live demo data (--screenshots docs/console).
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(SHOTS, { recursive: true });
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width: 1100, height: 760 });
+      await page.goto(url + '/');
+      await page.waitForSelector('[data-testid="public-sensors"] tbody tr');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(SHOTS, 'public-page.png') });
+      await PasswordFile.inDataDir(dataDir).set('demo', 'operator', 'demo-password-123');
+      await page.goto(url + '/console');
+      await page.fill('input[name="username"]', 'demo');
+      await page.fill('input[name="password"]', 'demo-password-123');
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('[data-testid="alert-board"]');
+      await page.waitForTimeout(1500);
+      await page.screenshot({ path: path.join(SHOTS, 'console-board.png') });
+      await page.goto(url + '/console#/map');
+      await page.waitForSelector('[data-testid="console-map"] canvas');
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: path.join(SHOTS, 'console-map.png') });
+      await page.goto(url + '/console#/sensor/wl-nankan-taoyuan');
+      await page.waitForSelector('[data-testid="sensor-chart"] .uplot canvas');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(SHOTS, 'console-sensor.png') });
       await page.close();
     }
     return { runs: RUNS, sensorsListed: rows, firstContentfulPaintMs: { median: med(fcp), all: fcp }, firstMeaningfulPaintMs: { median: med(fmp), all: fmp } };

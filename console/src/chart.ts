@@ -10,7 +10,7 @@ const tzDate = (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Asia/Taipei');
  * A time-series chart (uPlot) with horizontal threshold lines (warning levels, a rule's
  * threshold, a flood depth) drawn as constant series so they get a legend entry with text.
  */
-export function drawChart(el: HTMLElement, series: readonly Series[], lines: readonly Line[], unit: string, title: string): uPlot {
+export function drawChart(el: HTMLElement, series: readonly Series[], lines: readonly Line[], unit: string, title: string, range?: [number, number]): uPlot {
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const idx = new Map(xs.map((x, i) => [x, i]));
   const cols = series.map((s) => {
@@ -25,7 +25,8 @@ export function drawChart(el: HTMLElement, series: readonly Series[], lines: rea
     width,
     height: 300,
     tzDate,
-    scales: { x: { time: true } },
+    // The chosen range, not the data's extent: one reading must not stretch the axis over years.
+    scales: { x: { time: true, ...(range ? { range: [range[0] / 1000, range[1] / 1000] as uPlot.Range.MinMax } : {}) } },
     axes: [{}, { label: unit, size: 60 }],
     series: [
       { label: 'time' },
