@@ -5,7 +5,7 @@ export interface MapPoint { id: string; lat: number; lon: number; color: string;
 export interface Basemap { url: string; attribution: string }
 
 /** WMTS REST templates ({TileMatrix}/{TileRow}/{TileCol}) become Leaflet's {z}/{y}/{x}. */
-export const toXyz = (url: string) => url.replace(/\{TileMatrix\}/g, '{z}').replace(/\{TileRow\}/g, '{y}').replace(/\{TileCol\}/g, '{x}');
+export const toXyz = (url: string) => url.replace(/\{Style\}/g, 'default').replace(/\{TileMatrixSet\}/g, 'GoogleMapsCompatible').replace(/\{TileMatrix\}/g, '{z}').replace(/\{TileRow\}/g, '{y}').replace(/\{TileCol\}/g, '{x}');
 
 /**
  * Sensor map on Leaflet's canvas renderer: measured against MapLibre GL JS with 10,000
