@@ -177,7 +177,10 @@ export class App {
           }
         : {}),
     });
-    await this.api.app.register(consolePlugin({ dataDir: config.dataDir, ...config.console, secureCookie: baseUrl.startsWith('https:'), audit: (r) => this.alerts.store.addAudit(r) }));
+    await this.api.app.register(consolePlugin({ dataDir: config.dataDir, ...config.console, secureCookie: baseUrl.startsWith('https:'), audit: (r) => this.alerts.store.addAudit(r), districts: () => this.registry.districts(), staffActive: (n) => {
+      const recs = [...this.alerts.store.tokens.values()].filter((r) => r.name === n);
+      return recs.length === 0 || recs.some((r) => !r.revoked);
+    } }));
     await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
     const { port: httpPort, url } = await this.api.start();
     await this.alerts.service.republish();

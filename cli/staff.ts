@@ -27,7 +27,8 @@ async function readPassword(prompt: string): Promise<string> {
 
 /** `civicstream staff password NAME --role R` and `civicstream staff remove NAME`: console sign-in (CO1). */
 export function registerStaffCommands(program: Command): void {
-  const staff = program.command('staff').description('主控台人員登入 staff console sign-in');
+  // `staff` already exists (API tokens, alerts/commands.ts): the console's sign-in verbs join it.
+  const staff = program.commands.find((c) => c.name() === 'staff') ?? program.command('staff').description('值勤人員 staff');
   staff
     .command('password <name>')
     .description(`設定人員密碼（至少 ${MIN_PASSWORD} 字元，從標準輸入讀取）set a staff password (≥ ${MIN_PASSWORD} characters, read from stdin or a prompt)`)
@@ -42,8 +43,8 @@ export function registerStaffCommands(program: Command): void {
       process.stdout.write(`${rec.name} (${rec.role}) 密碼已設定 password set — ${file.file}\n`);
     });
   staff
-    .command('remove <name>')
-    .description('移除人員登入 remove a staff sign-in')
+    .command('remove-password <name>')
+    .description('移除人員主控台登入 remove a staff console sign-in')
     .action(async (name: string) => {
       const file = PasswordFile.inDataDir(loadConfig().dataDir);
       process.stdout.write((await file.remove(name)) ? `${name} removed\n` : `${name}: no such staff sign-in\n`);

@@ -20,6 +20,20 @@ export function pm25Aqi(c: number): number {
   return Math.round(((ihi - ilo) / (hi - lo)) * (Math.min(c, hi) - lo) + ilo);
 }
 
+const PM10 = (moenv as unknown as { breakpoints: { pm10: { rows: [number, number, number, number][] } } }).breakpoints.pm10.rows;
+const sub = (rows: [number, number, number, number][], c: number) => {
+  const r = rows.find(([, hi]) => c <= hi) ?? rows[rows.length - 1]!;
+  const [lo, hi, ilo, ihi] = r;
+  return Math.round(((ihi - ilo) / (hi - lo)) * (Math.min(c, hi) - lo) + ilo);
+};
+/** Indicative AQI from latest PM values (the official index uses 12 h/4 h moving averages): the larger sub-index and its pollutant. */
+export function indicativeAqi(v: Record<string, unknown>): { aqi: number; pollutant: string } | undefined {
+  const c: { aqi: number; pollutant: string }[] = [];
+  if (typeof v.pm25 === 'number') c.push({ aqi: sub(PM25, v.pm25), pollutant: 'PM2.5' });
+  if (typeof v.pm10 === 'number') c.push({ aqi: sub(PM10, v.pm10), pollutant: 'PM10' });
+  return c.sort((a, b) => b.aqi - a.aqi)[0];
+}
+
 export const GREY = '#9e9e9e';
 export const SEVERITY_COLOR: Record<string, string> = { critical: '#b71c1c', warning: '#e65100', advisory: '#f9a825' };
 

@@ -27,6 +27,10 @@ export interface ConsoleOptions {
   readonly secureCookie: boolean;
   /** Records sign-in and sign-out in the staff audit log. */
   readonly audit?: (rec: { at: number; actor: string; action: string; detail?: unknown }) => Promise<void>;
+  /** Registry districts; a `boundary` (GeoJSON geometry, when the registry carries one) is drawn as an outline. */
+  readonly districts?: () => Iterable<{ code: string; name: { 'zh-TW': string; en: string } }>;
+  /** False when the person's staff tokens were all revoked (CLI or admin API): their console sign-in ends too. */
+  readonly staffActive?: (name: string) => boolean;
   readonly now?: () => number;
 }
 
@@ -82,6 +86,10 @@ function plugin(o: ConsoleOptions): FastifyPluginAsync {
       if (!id || req.headers.authorization) return;
       const s = sessions.get(id, now());
       if (!s) return;
+      if (o.staffActive && !o.staffActive(s.name)) {
+        sessions.destroyFor(s.name);
+        return;
+      }
       if (!SAFE.has(req.method) && !csrfMatches(s, req.headers['x-csrf-token'])) return; // CO3
       req.sessionStaff = { name: s.name, role: s.role, hash: 'console-session', createdAt: s.createdAt };
     });
@@ -102,7 +110,8 @@ function plugin(o: ConsoleOptions): FastifyPluginAsync {
           void reply.header('retry-after', String(Math.ceil(wait / 1000)));
           return reply.code(429).send({ error: { code: 'LOGIN_THROTTLED', message: 'too many wrong passwords; wait and try again', 'zh-TW': '密碼錯誤次數過多，請稍後再試', retryAfterSeconds: Math.ceil(wait / 1000) } });
         }
-        const rec = STAFF_NAME.test(name) ? await passwords.verify(name, password) : undefined;
+        const verified = STAFF_NAME.test(name) ? await passwords.verify(name, password) : undefined;
+        const rec = verified && (!o.staffActive || o.staffActive(verified.name)) ? verified : undefined;
         if (!rec) {
           throttle.failed(keys, now());
           await o.audit?.({ at: now(), actor: name.slice(0, 64), action: 'console.login.failed', detail: { ip: req.ip } }).catch(() => undefined);
@@ -127,6 +136,13 @@ function plugin(o: ConsoleOptions): FastifyPluginAsync {
         await o.audit?.({ at: now(), actor: req.sessionStaff.name, action: 'console.logout' }).catch(() => undefined);
         return { ok: true };
       });
+      // District outlines for both maps (public information); boundaries appear once the registry has them.
+      api.get('/console/api/districts', { schema: { hide: true } }, async () => ({
+        items: [...(o.districts?.() ?? [])].map((d) => {
+          const boundary = (d as { boundary?: unknown }).boundary;
+          return { code: d.code, name: d.name, ...(boundary ? { boundary } : {}) };
+        }),
+      }));
       // Read by both pages: the basemap is configuration, absent by default (offline).
       api.get('/console/api/config', { schema: { hide: true } }, async () => ({
         basemap: o.basemapUrl ? { url: o.basemapUrl, attribution: o.basemapAttribution ?? '' } : null,

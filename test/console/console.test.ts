@@ -201,6 +201,12 @@ describe('console and public page in chromium (CO1–CO9)', () => {
     await page.goto(`${env.info.url}/console#/sensors`);
     await page.waitForSelector(`[data-testid="sensor-list"] a[href="#/sensor/${RIVER}"]`);
     assert.deepEqual(await axeSerious(page), []);
+    await page.goto(`${env.info.url}/console#/domains`);
+    await page.waitForSelector(`#hydro-${RIVER} .uplot canvas`, { timeout: 10_000 });
+    assert.match((await page.textContent(`#hydro-${RIVER}`)) ?? '', /一級警戒 95\.8/);
+    await page.getByRole('tab', { name: '空氣品質' }).click();
+    await page.waitForSelector('[data-testid="domain-air"]');
+    assert.deepEqual(await axeSerious(page), []);
     await page.goto(`${env.info.url}/console#/health`);
     await page.waitForSelector('[data-testid="health-components"] th:has-text("journal")');
     await screenshot(page, 'console-health');

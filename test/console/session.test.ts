@@ -14,12 +14,14 @@ describe('console sessions (CO1–CO4)', () => {
   let app: FastifyInstance;
   let clock = Date.parse('2026-12-02T08:00:00+08:00');
   const audit: string[] = [];
+  const revoked = new Set<string>();
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'civic-console-session-'));
     await PasswordFile.inDataDir(dir).set('mei', 'operator', 'a-long-password-1');
     app = Fastify();
-    await app.register(consolePlugin({ dataDir: dir, distDir: path.join(dir, 'no-build'), sessionIdleMinutes: 30, sessionMaxHours: 12, secureCookie: true, now: () => clock, audit: async (r) => void audit.push(`${r.actor}:${r.action}`) }));
+    const square = { type: 'Polygon', coordinates: [[[121.2, 24.9], [121.3, 24.9], [121.3, 25], [121.2, 24.9]]] };
+    await app.register(consolePlugin({ districts: () => [{ code: 'A', name: { 'zh-TW': '甲區', en: 'A' }, boundary: square } as never, { code: 'B', name: { 'zh-TW': '乙區', en: 'B' } }], staffActive: (n) => !revoked.has(n), dataDir: dir, distDir: path.join(dir, 'no-build'), sessionIdleMinutes: 30, sessionMaxHours: 12, secureCookie: true, now: () => clock, audit: async (r) => void audit.push(`${r.actor}:${r.action}`) }));
     app.all('/probe', async (req) => ({ staff: req.sessionStaff ?? null }));
     await app.ready();
   });
@@ -112,6 +114,24 @@ describe('console sessions (CO1–CO4)', () => {
         }
       }),
     );
+  });
+
+  it('CO2 revoking a person (all staff tokens revoked) ends their session and refuses their password', async () => {
+    clock += 3_600_000;
+    await PasswordFile.inDataDir(dir).set('kai', 'viewer', 'kai-password-123');
+    const res = await login('kai', 'kai-password-123', '10.9.0.1');
+    assert.equal(res.statusCode, 200);
+    const cookie = cookieOf(res);
+    assert.equal((await app.inject({ url: '/probe', headers: { cookie } })).json().staff.name, 'kai');
+    revoked.add('kai');
+    assert.equal((await app.inject({ url: '/probe', headers: { cookie } })).json().staff, null);
+    assert.equal((await login('kai', 'kai-password-123', '10.9.0.2')).statusCode, 401);
+  });
+
+  it('district outlines are served when the registry carries a boundary, and omitted otherwise', async () => {
+    const body = (await app.inject({ url: '/console/api/districts' })).json() as { items: { code: string; boundary?: { type: string } }[] };
+    assert.equal(body.items.find((d) => d.code === 'A')?.boundary?.type, 'Polygon');
+    assert.equal('boundary' in body.items.find((d) => d.code === 'B')!, false);
   });
 
   it('pages answer 503 with instructions when the console is not built', async () => {
