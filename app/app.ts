@@ -18,6 +18,7 @@ import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
 import { createAlerts, authenticateStaff, verifyToken, type Alerts } from '../alerts/index.ts';
 import { staffRoutes } from '../exporter/staff/index.ts';
+import { consolePlugin } from '../exporter/console/index.ts';
 import { fileURLToPath } from 'node:url';
 import { wireAdmin } from './admin.ts';
 
@@ -207,6 +208,10 @@ export class App {
           }
         : {}),
     });
+    await this.api.app.register(consolePlugin({ dataDir: config.dataDir, ...config.console, secureCookie: baseUrl.startsWith('https:'), audit: (r) => this.alerts.store.addAudit(r), districts: () => this.registry.districts(), staffActive: (n) => {
+      const recs = [...this.alerts.store.tokens.values()].filter((r) => r.name === n);
+      return recs.length === 0 || recs.some((r) => !r.revoked);
+    } }));
     await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
     this.admin = await wireAdmin(this, registryFile, config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES]);
     const { port: httpPort, url } = await this.api.start();

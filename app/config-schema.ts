@@ -86,6 +86,15 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    console: Type.Object(
+      {
+        basemapUrl: Type.Optional(Type.String({ description: 'map background tile URL template ({z}/{x}/{y}, or WMTS {TileMatrix}/{TileRow}/{TileCol}); absent = no basemap, works offline' })),
+        basemapAttribution: Type.Optional(Type.String({ description: 'credit line shown on the map for the basemap' })),
+        sessionIdleMinutes: Type.Integer({ minimum: 1, default: 30, description: 'staff console session idle expiry (minutes)' }),
+        sessionMaxHours: Type.Number({ exclusiveMinimum: 0, default: 12, description: 'staff console session absolute expiry (hours, one duty shift)' }),
+      },
+      { default: {} },
+    ),
     openData: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'serve the public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk)' }),
@@ -203,6 +212,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   CIVIC_SMTP_USER: 'alerts.smtp.user',
   CIVIC_SMTP_PASSWORD: 'alerts.smtp.pass',
   CIVIC_PUBLIC_URL: 'http.publicBaseUrl',
+  CIVIC_BASEMAP_URL: 'console.basemapUrl',
   CIVIC_SIMULATE: 'simulate.enabled',
   CIVIC_SIM_SPEED: 'simulate.speed',
   CIVIC_SIM_SEED: 'simulate.seed',

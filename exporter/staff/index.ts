@@ -66,7 +66,8 @@ export function staffGuard(store: AlertService['store'], role: StaffRole) {
     const auth = req.headers.authorization;
     const q = (req.query as Record<string, unknown> | undefined)?.access_token;
     const token = bearerToken(auth) ?? (req.url.includes('/stream') && typeof q === 'string' ? q : undefined); // OD-P4
-    const staff = verifyToken(store, token);
+    // A console session (exporter/console, CO2/CO3) counts only when no token was presented.
+    const staff = verifyToken(store, token) ?? (token === undefined ? req.sessionStaff : undefined);
     if (!staff) throw new StaffError('UNAUTHENTICATED');
     if (!roleAtLeast(staff.role, role)) throw new StaffError('FORBIDDEN', `${staff.role} < ${role}`);
     req.staff = staff;

@@ -1,0 +1,5 @@
+import { createApp } from 'vue';
+import '../style.css';
+import StaffApp from './StaffApp.vue';
+
+createApp(StaffApp).mount('#app');

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { MqttClient } from 'mqtt';
+import type { Page } from 'playwright-core';
+import { DEFAULT_RULES } from '../../app/app.ts';
+import { addStaff } from '../../alerts/staff-tokens.ts';
+import { PasswordFile } from '../../exporter/console/index.ts';
+// @ts-expect-error plain ESM build script without types
+import { buildConsole } from '../../scripts/build-console.mjs';
+import { connect, publish, startApp } from '../support/app.ts';
+import { axeSerious, launch, screenshot, type Browser } from './browser.ts';
+
+/**
+ * The console and the public page in Debian's chromium against a whole pipeline started
+ * here on free ports (CO1–CO9). A river station publishes over MQTT with mqtt.js; the
+ * critical alert must reach the board within 2 s of the PUBACK of the triggering reading.
+ * A drill rule (capStatus Exercise, public) and a staff-only rule fire on the same reading:
+ * the board shows both, the public page neither.
+ */
+const RIVER = 'wl-nankan-taoyuan'; // warning levels 94.2 / 95.0 / 95.8 m in the demo registry
+const EXTRA_RULES = `
+version: 1
+rules:
+  - id: drill.river
+    type: threshold
+    public: true
+    capStatus: Exercise
+    name: { zh-TW: 防汛演習, en: Flood drill }
+    target: { kinds: [water-level], params: { station: river } }
+    field: currentLevel
+    levels:
+      - { severity: warning, above: { param: warningLevels.level2 }, clear: { param: warningLevels.level2, offset: -0.1 }, label: { zh-TW: 演習狀況水位, en: Drill scenario level } }
+  - id: staff.river
+    type: threshold
+    name: { zh-TW: 內部水位觀察, en: Internal stage watch }
+    target: { kinds: [water-level], params: { station: river } }
+    field: currentLevel
+    levels:
+      - { severity: advisory, above: { param: warningLevels.level3 }, clear: { param: warningLevels.level3, offset: -0.1 }, label: { zh-TW: 內部觀察水位, en: Internal watch level } }
+`;
+
+describe('console and public page in chromium (CO1–CO9)', () => {
+  let env: Awaited<ReturnType<typeof startApp>>;
+  let browser: Browser;
+  let page: Page;
+  let sensor: MqttClient;
+  let token = '';
+  const PASSWORD = 'duty-officer-2026';
+
+  before(async () => {
+    await buildConsole();
+    const dir = (await import('node:fs')).mkdtempSync(path.join((await import('node:os')).tmpdir(), 'civic-console-rules-'));
+    const extra = path.join(dir, 'extra-rules.yaml');
+    writeFileSync(extra, EXTRA_RULES);
+    env = await startApp({ 'alerts.ruleFiles': [DEFAULT_RULES, extra], 'mqtt.publicWsPort': -1 });
+    await PasswordFile.inDataDir(env.dataDir).set('duty', 'operator', PASSWORD);
+    token = (await addStaff(env.app.alerts.store, 'api-reader', 'viewer', Date.now())).token;
+    sensor = await connect(env.mqttUrl, RIVER, env.credentials.sensors[RIVER]!);
+    browser = await launch();
+    page = await browser.context.newPage();
+  });
+  after(async () => {
+    sensor?.end(true);
+    await browser?.close();
+    await env?.stop();
+  });
+
+  it('CO5 CO6 the public page is served by the pipeline with its assets, no outside origin, accessible', async () => {
+    const res = await env.get('/');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    const outside: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(env.info.url)) outside.push(r.url());
+    });
+    await page.goto(env.info.url + '/');
+    await page.waitForSelector('[data-testid="public-sensors"]');
+    await page.waitForSelector('[data-testid="no-public-alerts"]');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
+    assert.ok(await page.getByRole('link', { name: /政府資料開放授權條款/ }).count(), 'licence link');
+    assert.ok(await page.locator('a[href="/docs"]').count(), 'API docs link');
+    assert.deepEqual(outside.filter((u) => !u.startsWith('https://data.gov.tw/')), []);
+    const paint = await page.evaluate(() => performance.getEntriesByType('paint').map((p) => [p.name, Math.round(p.startTime)]));
+    process.stdout.write(`# public page paint timings (ms): ${JSON.stringify(paint)}\n`);
+    assert.deepEqual(await axeSerious(page), []);
+    await screenshot(page, 'public-page');
+    const asset = (await page.evaluate(() => [...document.scripts].map((s) => s.src).find((s) => s.includes('/assets/'))))!;
+    const a = await fetch(asset);
+    assert.match(a.headers.get('cache-control') ?? '', /immutable/);
+  });
+
+  it('CO1 CO4 a wrong password is refused; the right one signs in with an httpOnly SameSite=Strict cookie', async () => {
+    await page.goto(env.info.url + '/console');
+    await page.fill('input[name="username"]', 'duty');
+    await page.fill('input[name="password"]', 'not-the-password');
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('.error');
+    assert.match((await page.textContent('.error')) ?? '', /帳號或密碼錯誤/);
+    assert.deepEqual(await axeSerious(page), []);
+    await screenshot(page, 'console-sign-in');
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-testid="alert-board"]');
+    const cookie = (await browser.context.cookies()).find((c) => c.name === 'civic_session')!;
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    // The stream is live before anything is published.
+    await page.waitForSelector('[data-testid="stream-state"].live');
+  });
+
+  it('CO9 a critical river reading published over MQTT appears on the board within 2 s; drill and staff-only alerts show here', async () => {
+    const t0 = Date.now() - 60_000;
+    await publish(sensor, `sensors/water-level/${RIVER}/telemetry`, JSON.stringify({ dateObserved: t0, currentLevel: 96.4 }));
+    await publish(sensor, `sensors/water-level/${RIVER}/telemetry`, JSON.stringify({ dateObserved: t0 + 30_000, currentLevel: 96.5 }));
+    const acked = Date.now(); // PUBACK of the triggering reading (the rule needs 2 in a row)
+    await page.waitForSelector('tr[data-rule="water.river.warning"]', { timeout: 2000 });
+    const seenMs = Date.now() - acked;
+    process.stdout.write(`# critical alert on the board ${seenMs} ms after PUBACK\n`);
+    assert.ok(seenMs < 2000);
+    const row = page.locator('tr[data-rule="water.river.warning"]');
+    assert.match((await row.textContent()) ?? '', /嚴重/);
+    await page.waitForSelector('tr[data-rule="drill.river"]', { timeout: 2000 });
+    await page.waitForSelector('tr[data-rule="staff.river"]', { timeout: 2000 });
+    assert.deepEqual(await axeSerious(page), []);
+    await screenshot(page, 'console-alert-board');
+  });
+
+  it('CO9 acknowledge changes the state on the board and in the staff API (session cookie + CSRF token)', async () => {
+    const row = page.locator('tr[data-rule="water.river.warning"]');
+    await row.getByRole('button', { name: '確認' }).click();
+    await page.waitForSelector('tr[data-rule="water.river.warning"][data-state="acknowledged"]', { timeout: 3000 });
+    assert.equal((await row.locator('td.state').textContent())?.trim(), '已確認');
+    const id = (await row.getAttribute('data-alert-id'))!;
+    const api = await (await fetch(`${env.info.url}/api/v1/staff/alerts/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } })).json() as { alert: { state: string }; history: { by?: string }[] };
+    assert.equal(api.alert.state, 'acknowledged');
+    const audit = env.app.alerts.store.audit.map((a) => `${a.actor}:${a.action}`);
+    assert.ok(audit.some((a) => a.startsWith('duty:') && a.includes('ack')), `audit has the console user: ${audit.join(', ')}`);
+  });
+
+  it('CO3 an unsafe request with the cookie but without the CSRF token is not authenticated', async () => {
+    const id = (await page.locator('tr[data-rule="staff.river"]').getAttribute('data-alert-id'))!;
+    const status = await page.evaluate(async (u) => (await fetch(u, { method: 'POST', credentials: 'same-origin' })).status, `/api/v1/staff/alerts/${encodeURIComponent(id)}/acknowledge`);
+    assert.equal(status, 401);
+  });
+
+  it('the public page shows the Actual public alert, never the drill or the staff-only one', async () => {
+    const pub = await browser.context.newPage();
+    await pub.goto(env.info.url + '/');
+    await pub.waitForFunction(() => document.querySelectorAll('[data-testid="public-alerts"] li').length > 0, null, { timeout: 10_000 });
+    const text = (await pub.textContent('[data-testid="public-alerts"]')) ?? '';
+    assert.match(text, /一級警戒/);
+    assert.doesNotMatch(text, /演習|內部/);
+    const atom = await env.get('/open-data/v1/alerts/atom.xml');
+    assert.doesNotMatch(atom.text, /演習|內部/);
+    await pub.close();
+  });
+
+  it('resolve with a reason removes the alert from the board', async () => {
+    const row = page.locator('tr[data-rule="water.river.warning"]');
+    const id = (await row.getAttribute('data-alert-id'))!;
+    await row.getByRole('button', { name: '解除' }).click();
+    await row.locator('input[name="reason"]').fill('水位已退，現場確認 / water receded, checked on site');
+    await row.locator('form button[type="submit"]').click();
+    await page.waitForSelector('tr[data-rule="water.river.warning"]', { state: 'detached', timeout: 3000 });
+    const api = await (await fetch(`${env.info.url}/api/v1/staff/alerts/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } })).json() as { alert: { state: string } };
+    assert.equal(api.alert.state, 'resolved');
+  });
+
+  it('CO7 the language switch persists across a reload; times are +08:00', async () => {
+    await page.getByRole('button', { name: '切換語言' }).click();
+    await page.waitForSelector('h1:has-text("Staff console")');
+    await page.reload();
+    await page.waitForSelector('h1:has-text("Staff console")');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    await page.goto(env.info.url + '/');
+    await page.waitForSelector('h1:has-text("City sensors")');
+    assert.match((await page.textContent('footer')) ?? '', /\+08:00/);
+    await page.getByRole('button', { name: 'Switch language' }).click();
+    await page.waitForSelector('h1:has-text("城市感測資料")');
+  });
+
+  it('a sensor page draws its readings with uPlot and the warning lines', async () => {
+    await page.goto(`${env.info.url}/console#/sensor/${RIVER}`);
+    await page.waitForSelector('[data-testid="sensor-chart"] .uplot canvas', { timeout: 10_000 });
+    await page.waitForFunction(() => /2/.test(document.querySelector('[data-testid="point-count"]')?.textContent ?? ''));
+    const legend = (await page.textContent('[data-testid="sensor-chart"]')) ?? '';
+    assert.match(legend, /一級警戒 95\.8/);
+    assert.match((await page.textContent('[data-testid="eta"]')) ?? '', /警戒/);
+    assert.deepEqual(await axeSerious(page), []);
+    await screenshot(page, 'console-sensor-page');
+  });
+
+  it('CO8 the map draws every registry sensor on one canvas; pipeline health and the sensor list render', async () => {
+    await page.goto(`${env.info.url}/console#/map`);
+    await page.waitForSelector('[data-testid="console-map"] canvas.leaflet-zoom-animated');
+    const n = await page.evaluate(() => Number(document.querySelector('#h-map .muted')?.textContent?.replace(/\D/g, '')));
+    assert.equal(n, env.app.registry.size);
+    await screenshot(page, 'console-map');
+    await page.goto(`${env.info.url}/console#/sensors`);
+    await page.waitForSelector(`[data-testid="sensor-list"] a[href="#/sensor/${RIVER}"]`);
+    assert.deepEqual(await axeSerious(page), []);
+    await page.goto(`${env.info.url}/console#/domains`);
+    await page.waitForSelector(`#hydro-${RIVER} .uplot canvas`, { timeout: 10_000 });
+    assert.match((await page.textContent(`#hydro-${RIVER}`)) ?? '', /一級警戒 95\.8/);
+    await page.getByRole('tab', { name: '空氣品質' }).click();
+    await page.waitForSelector('[data-testid="domain-air"]');
+    assert.deepEqual(await axeSerious(page), []);
+    await page.goto(`${env.info.url}/console#/health`);
+    await page.waitForSelector('[data-testid="health-components"] th:has-text("journal")');
+    await screenshot(page, 'console-health');
+  });
+
+  it('CO2 sign-out ends the session: the staff API refuses the old cookie', async () => {
+    await page.goto(`${env.info.url}/console`);
+    await page.getByRole('button', { name: '登出' }).click();
+    await page.waitForSelector('input[name="username"]');
+    const status = await page.evaluate(async () => (await fetch('/api/v1/staff/alerts')).status);
+    assert.equal(status, 401);
+  });
+});
