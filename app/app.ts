@@ -6,7 +6,7 @@ import { createBroker, type CivicBroker } from '../broker/index.ts';
 import { apiHttps, brokerTransport } from './broker-transport.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { HealthTracker, bearerToken, createApi, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { HealthTracker, bearerToken, consolePlugin, createApi, staffRoutes, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
 import { toTaipeiIso } from '../domain/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
@@ -17,8 +17,6 @@ import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
 import { createAlerts, authenticateStaff, verifyToken, type Alerts } from '../alerts/index.ts';
-import { staffRoutes } from '../exporter/staff/index.ts';
-import { consolePlugin } from '../exporter/console/index.ts';
 import { fileURLToPath } from 'node:url';
 import { wireAdmin } from './admin.ts';
 

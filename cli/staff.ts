@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadConfig } from '../app/config.ts';
-import { PasswordFile, MIN_PASSWORD, type ConsoleRole } from '../exporter/console/index.ts';
+import { PasswordFile, MIN_PASSWORD, type ConsoleRole } from '../exporter/index.ts';
 
 /** Reads the password: the first line of stdin when piped, else a prompt that does not echo. */
 async function readPassword(prompt: string): Promise<string> {

@@ -31,6 +31,9 @@ export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
 export { DEFAULT_RATE_LIMIT, routeFamily, type RateLimitOptions } from './rate-limit.ts';
 export { bearerToken, requireStaff, type VerifyStaff } from './staff/auth.ts';
 export { listenOrExplain, PortInUseError } from './listen.ts';
+export { staffGuard, staffRoutes } from './staff/index.ts';
+export { AuditLog, adminRoutes } from './admin/index.ts';
+export { consolePlugin, PasswordFile, MIN_PASSWORD, type ConsoleRole } from './console/index.ts';
 
 /** Version of the /api/v1 contract shown in the OpenAPI document (not the package version). */
 export const API_VERSION = '1.0.0';

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { StaffRole, TokenRec } from '../../alerts/state-store.ts';
-import { roleAtLeast } from '../../alerts/staff-tokens.ts';
+import { roleAtLeast, type StaffRole, type TokenRec } from '../../alerts/index.ts';
 import { StaffError } from './errors.ts';
 
 /** Resolves a presented token to its staff record, or undefined when unknown or revoked. */

@@ -1,10 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { toTaipeiIso } from '../../domain/index.ts';
-import type { AlertService } from '../../alerts/service.ts';
-import { addStaff, roleAtLeast, verifyToken } from '../../alerts/staff-tokens.ts';
-import type { StaffRole, TokenRec } from '../../alerts/state-store.ts';
-import type { EngineAlert, RuleSet } from '../../alerts/types.ts';
+import { addStaff, roleAtLeast, verifyToken, type AlertService, type EngineAlert, type RuleSet, type StaffRole, type TokenRec } from '../../alerts/index.ts';
 import { clientError } from '../error-handler.ts';
 import { bearerToken } from './auth.ts';
 import { StaffError } from './errors.ts';

@@ -7,7 +7,6 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { BasicThresholdAlerts } from '../../analytics/index.ts';
 import { Processor } from '../../app/processor.ts';
 import { parseSensorTopic, sensorTopic, QualityFlag, type Aggregate, type Reading, type Sensor } from '../../domain/index.ts';
 import { Ingest, Journal } from '../../ingest/index.ts';
@@ -75,7 +74,7 @@ async function pipeline(): Promise<Pipeline> {
     registry, journal, policy: { maxFutureSkewMs: 300_000, maxPastSkewMs: HORIZON, rejectOlderThanMs: 30 * DAY },
     deadLetterPayloadBytes: 256, onDeadLetter: (d) => writer.addDeadLetter(d), clock: () => p.now, logger, metrics,
   });
-  const processor = new Processor({ registry, writer, allowedLatenessMs: 60_000, lateHorizonMs: HORIZON, engine: new BasicThresholdAlerts(), onAlertChanges: () => undefined, logger, metrics });
+  const processor = new Processor({ registry, writer, allowedLatenessMs: 60_000, lateHorizonMs: HORIZON, alerts: { onReading: () => undefined }, logger, metrics });
   processor.connect(ingest.readings$);
   return Object.assign(p, { ingest, processor, writer, store, metrics, journal, dir });
 }

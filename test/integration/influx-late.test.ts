@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
 import { readFileSync } from 'node:fs';
-import { BasicThresholdAlerts } from '../../analytics/index.ts';
 import { Processor } from '../../app/processor.ts';
 import { QualityFlag, type Reading } from '../../domain/index.ts';
 import { Registry } from '../../registry/index.ts';
@@ -29,7 +28,7 @@ describe('InfluxDB: late data (LA3)', () => {
   it('10 minutes of buffered readings arriving after their hour closed update the stored 1m and 1h aggregates per sensor and district', async () => {
     const s = await newInfluxStore(d, { flushMs: 10 });
     const writer = new StoreWriter({ store: s.store, maxBatch: 500, logger: pino({ level: 'silent' }), metrics: s.metrics, retry: { initialMs: 20, maxMs: 200 } });
-    const processor = new Processor({ registry, writer, allowedLatenessMs: 60_000, engine: new BasicThresholdAlerts(), onAlertChanges: () => undefined, logger: pino({ level: 'silent' }), metrics: s.metrics });
+    const processor = new Processor({ registry, writer, allowedLatenessMs: 60_000, alerts: { onReading: () => undefined }, logger: pino({ level: 'silent' }), metrics: s.metrics });
     const readings$ = new Subject<Reading>();
     processor.connect(readings$);
     let seq = 0;
