@@ -5,6 +5,8 @@
 // layer) it measures: time from page start to the points drawn, frames per second while
 // panning and zooming for 3 s, a point click → handler latency, and the JS heap.
 // Usage: node console/bench/map-10k.mjs [--points 10000] [--runs 3]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,13 +19,25 @@ const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0
 const N = arg('--points', 10_000);
 const RUNS = arg('--runs', 3);
 
+// MapLibre is not a dependency (the console uses Leaflet, and one of MapLibre's packages wants
+// Node >= 22, which would make every install warn): it is installed on demand into .bench/map.
+const MAPLIBRE_VERSION = '6.20.0';
+const mapDir = path.join(root, '.bench', 'map');
+const maplibre = path.join(mapDir, 'node_modules', 'maplibre-gl', 'dist');
+if (!existsSync(path.join(maplibre, 'maplibre-gl.mjs'))) {
+  console.error(`installing maplibre-gl@${MAPLIBRE_VERSION} into ${path.relative(root, mapDir)} (once)`);
+  mkdirSync(mapDir, { recursive: true });
+  const r = spawnSync('npm', ['install', '--prefix', mapDir, '--no-save', '--no-fund', '--no-audit', '--silent', `maplibre-gl@${MAPLIBRE_VERSION}`], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm install maplibre-gl failed');
+}
+const rel = (p) => path.relative(root, path.join(maplibre, p));
 const files = {
   '/leaflet.js': 'node_modules/leaflet/dist/leaflet.js',
   '/leaflet.css': 'node_modules/leaflet/dist/leaflet.css',
-  '/maplibre-gl.mjs': 'node_modules/maplibre-gl/dist/maplibre-gl.mjs',
-  '/maplibre-gl-shared.mjs': 'node_modules/maplibre-gl/dist/maplibre-gl-shared.mjs',
-  '/maplibre-gl-worker.mjs': 'node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs',
-  '/maplibre-gl.css': 'node_modules/maplibre-gl/dist/maplibre-gl.css',
+  '/maplibre-gl.mjs': rel('maplibre-gl.mjs'),
+  '/maplibre-gl-shared.mjs': rel('maplibre-gl-shared.mjs'),
+  '/maplibre-gl-worker.mjs': rel('maplibre-gl-worker.mjs'),
+  '/maplibre-gl.css': rel('maplibre-gl.css'),
 };
 
 // Deterministic points around Taoyuan (24.99 N, 121.30 E), 4 colours like sensor kinds.

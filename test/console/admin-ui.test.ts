@@ -1,6 +1,3 @@
-// Needs the admin API of issue 11 (/api/v1/admin/*). After merging issue 11, activate with
-//   git mv test/console/admin-ui.needs-issue-11.ts test/console/admin-ui.test.ts
-// (kept out of the runner's *.test.ts pattern so this branch's `npm test` stays green; no skip, no guard).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -10,7 +7,7 @@ import { buildConsole } from '../../scripts/build-console.mjs';
 import { connect, eventually, publish, startApp } from '../support/app.ts';
 import { axeSerious, launch, screenshot, type Browser } from './browser.ts';
 
-describe('console administration in chromium (needs the issue 11 admin API)', () => {
+describe('console administration in chromium', () => {
   let env: Awaited<ReturnType<typeof startApp>>;
   let browser: Browser;
   let page: Page;
