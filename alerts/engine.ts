@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AlertChange, Alert, LocalizedText, Reading, Sensor } from '../domain/index.ts';
 import type { AqiTable } from './aqi/table.ts';
 import { evaluateComposite } from './composite.ts';
@@ -44,7 +45,7 @@ const DERIVED = new Set(['levels', 'rise', 'etaTo', 'minPerHour']);
 /** One slot's engine state in a snapshot (EN4). */
 export interface SlotSnapshot {
   readonly rule: string;
-  /** The rule's configuration as JSON: state is taken back only for the same rule. */
+  /** Fingerprint of the rule's configuration: state is taken back only for the same rule. */
   readonly conf: string;
   readonly subject: string;
   readonly lastTs: number;
@@ -64,7 +65,13 @@ export interface EngineSnapshot {
   readonly slots: readonly SlotSnapshot[];
 }
 
-const ruleConf = (r: RuleConfig): string => JSON.stringify(r);
+/** A short fingerprint of a rule's configuration, computed once per rule object (snapshots stay small). */
+const confCache = new WeakMap<RuleConfig, string>();
+const ruleConf = (r: RuleConfig): string => {
+  let c = confCache.get(r);
+  if (c === undefined) confCache.set(r, (c = createHash('sha1').update(JSON.stringify(r)).digest('base64url').slice(0, 16)));
+  return c;
+};
 
 /** JSON with NaN/±Infinity and typed arrays preserved (evaluator states use both). */
 export function snapshotToJson(s: EngineSnapshot): string {

@@ -38,7 +38,7 @@ export interface AlertServiceOptions {
   readonly snapshotFile?: string;
   /** Observes every notice the escalator decides (audit, metrics, tests), before delivery. */
   readonly onNotice?: (n: Notice) => void;
-  /** Snapshot at most this often from the tick (default 60 s; also written at close). */
+  /** Snapshot at most this often from the tick (default 300 s; also written at close). */
   readonly snapshotEveryMs?: number;
   readonly logger: Logger;
   readonly metrics?: MetricsRegistry;
@@ -244,7 +244,10 @@ export class AlertService {
     }
     if (changes.length > 0) void this.handle(changes);
     this.notify(this.escalator.onTick(nowMs));
-    if (this.o.snapshotFile && nowMs - this.lastSnapshotAt >= (this.o.snapshotEveryMs ?? 60_000)) {
+    // EN4: the first snapshot one interval after start, then every interval (it costs ~0.1 ms per
+    // sensor, measured at 2,000 sensors; the journal keeps what the snapshot has not seen).
+    if (this.lastSnapshotAt === Number.NEGATIVE_INFINITY) this.lastSnapshotAt = nowMs;
+    if (this.o.snapshotFile && nowMs - this.lastSnapshotAt >= (this.o.snapshotEveryMs ?? 300_000)) {
       this.lastSnapshotAt = nowMs;
       this.track(this.saveSnapshot());
     }

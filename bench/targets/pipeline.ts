@@ -48,7 +48,8 @@ async function main(o: PipelineTargetOptions): Promise<void> {
     'alerts/#',
     (packet, cb) => {
       const at = wallNow();
-      if (packet.payload.length > 0 && packet.payload.includes('"change":"opened"')) alerts.push({ sensorId: packet.topic.slice(packet.topic.lastIndexOf('/') + 1), atMs: at });
+      // T4 alerts/{kind}/{district}/{sensorId}/{ruleId} (AL4); the sensor-level summary carries no "change".
+      if (packet.payload.length > 0 && packet.payload.includes('"change":"opened"')) alerts.push({ sensorId: packet.topic.split('/')[3] ?? '', atMs: at });
       cb();
     },
     () => undefined,

@@ -129,7 +129,7 @@ describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', ()
     await staff.subscribeAsync('alerts/#', { qos: 1 });
     await assert.rejects(staff.subscribeAsync('sensors/#'), 'staff may not read raw sensor topics');
     const alertMsg = new Promise<Record<string, unknown>>((resolve) =>
-      staff.on('message', (t, p) => t === 'alerts/water-level/68000010/fl-taoyuan-zhongshan' && p.length > 0 && resolve(JSON.parse(p.toString()) as Record<string, unknown>)),
+      staff.on('message', (t, p) => t === 'alerts/water-level/68000010/fl-taoyuan-zhongshan/water.road.flood' && p.length > 0 && resolve(JSON.parse(p.toString()) as Record<string, unknown>)),
     );
     await send(0, 35);
     await send(1, 36); // "for: count 2": the second reading in a row opens it

@@ -126,7 +126,7 @@ describe('ops, sensors, latest and docs', () => {
     assert.match(doc.openapi, /^3\.1/);
     assert.match(doc.info.description, /政府資料開放授權條款/);
     assert.match(doc.info.description, /Open Government Data License/);
-    const expected = ['/healthz', '/metrics', '/api/v1/sensors', '/api/v1/latest', '/api/v1/sensors/{id}/readings', '/api/v1/aggregates', '/api/v1/alerts', '/api/v1/dead-letters', '/api/v1/dead-letters/counts', '/api/v1/quality'];
+    const expected = ['/healthz', '/metrics', '/api/v1/sensors', '/api/v1/latest', '/api/v1/sensors/{id}/readings', '/api/v1/aggregates', '/api/v1/alerts', '/api/v1/sensors/{id}/flood-eta', '/api/v1/dead-letters', '/api/v1/dead-letters/counts', '/api/v1/quality'];
     assert.deepEqual(Object.keys(doc.paths).sort(), [...expected].sort());
     for (const p of expected) {
       const op = doc.paths[p]!.get!;
