@@ -15,7 +15,6 @@ import { loadConfig } from '../../app/config.ts';
 import { PasswordFile } from '../../exporter/console/index.ts';
 import { ensureFleet } from '../../bench/fleet.ts';
 import { launch } from '../../test/console/browser.ts';
-// @ts-expect-error plain ESM build script without types
 import { buildConsole } from '../../scripts/build-console.mjs';
 
 const i = process.argv.indexOf('--runs');
