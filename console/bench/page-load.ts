@@ -15,7 +15,6 @@ import { loadConfig } from '../../app/config.ts';
 import { PasswordFile } from '../../exporter/console/index.ts';
 import { ensureFleet } from '../../bench/fleet.ts';
 import { launch } from '../../test/console/browser.ts';
-// @ts-expect-error plain ESM build script without types
 import { buildConsole } from '../../scripts/build-console.mjs';
 
 const i = process.argv.indexOf('--runs');
@@ -24,12 +23,12 @@ const si = process.argv.indexOf('--screenshots');
 const SHOTS = si > 0 ? path.resolve(process.argv[si + 1]!) : undefined;
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function withApp<T>(overrides: Record<string, unknown>, run: (url: string, dataDir: string) => Promise<T>): Promise<T> {
+async function withApp<T>(overrides: Record<string, unknown>, run: (url: string, dataDir: string, app: App) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civic-page-bench-'));
   const app = new App(loadConfig({}, { dataDir, 'mqtt.port': 0, 'mqtt.publicWsPort': -1, 'http.port': 0, 'log.level': 'silent', ...overrides }), pino({ level: 'silent' }));
   const { url } = await app.start();
   try {
-    return await run(url, dataDir);
+    return await run(url, dataDir, app);
   } finally {
     await app.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -87,7 +86,7 @@ try {
   });
 
   const fleet = await ensureFleet(path.resolve('.bench'), { sensors: 10_000, direct: 0, probes: 0, perGateway: 500 });
-  out.consoleMap10k = await withApp({ 'simulate.enabled': false, registry: fleet.registryFile }, async (url, dataDir) => {
+  out.consoleMap10k = await withApp({ 'simulate.enabled': false, registry: fleet.registryFile }, async (url, dataDir, app) => {
     await PasswordFile.inDataDir(dataDir).set('bench', 'viewer', 'bench-password-123');
     const page = await browser.context.newPage();
     await page.goto(url + '/console');
@@ -121,7 +120,23 @@ try {
     await page.mouse.up();
     fps = (frames * 1000) / (Date.now() - t1);
     heapMB = await page.evaluate(() => (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize / 1048576);
-    return { sensors: 10_000, runs: RUNS, loadToAllPointsDrawnMs: { median: med(drawn), all: drawn }, idleFps: Math.round(f), dragPanEventsPerSecond: Math.round(fps), heapMB: Math.round(heapMB) };
+    // 500 open alerts on the board (through the alert service, as the engine would hand them over).
+    const at = Date.now();
+    const mk = (i: number) => {
+      const s = [...app.registry.sensors()][i]!;
+      return { type: 'opened' as const, alert: { id: `bench:${s.id}:${at}`, ruleId: 'bench.rule', subject: s.id, kind: s.kind, district: s.district.code, severity: (['critical', 'warning', 'advisory'] as const)[i % 3]!, state: 'open' as const, openedAt: at - i * 1000, updatedAt: at - i * 1000, message: { 'zh-TW': `測試示警 ${i}`, en: `Bench alert ${i}` } } };
+    };
+    await app.alerts.service.handle(Array.from({ length: 500 }, (_, k) => mk(k)));
+    await page.goto('about:blank');
+    const b0 = Date.now();
+    await page.goto(url + '/console');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="alert-board"] tbody tr').length >= 500 && document.querySelector('[data-testid="stream-state"].live'), null, { timeout: 60_000, polling: 'raf' });
+    const boardMs = Date.now() - b0;
+    const e0 = Date.now();
+    await app.alerts.service.handle([mk(500)]);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="alert-board"] tbody tr').length >= 501, null, { timeout: 10_000, polling: 'raf' });
+    const eventMs = Date.now() - e0;
+    return { openAlerts: 500, boardLoadTo500RowsMs: boardMs, newAlertOnBoardWith500Ms: eventMs, sensors: 10_000, runs: RUNS, loadToAllPointsDrawnMs: { median: med(drawn), all: drawn }, idleFps: Math.round(f), dragPanEventsPerSecond: Math.round(fps), heapMB: Math.round(heapMB) };
   });
 } finally {
   await browser.close();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { PasswordFile } from '../../exporter/console/index.ts';
-// @ts-expect-error plain ESM build script without types
 import { buildConsole } from '../../scripts/build-console.mjs';
 import { connect, eventually, publish, startApp } from '../support/app.ts';
 import { axeSerious, launch, screenshot, type Browser } from './browser.ts';

@@ -7,7 +7,6 @@ import type { Page } from 'playwright-core';
 import { DEFAULT_RULES } from '../../app/app.ts';
 import { addStaff } from '../../alerts/staff-tokens.ts';
 import { PasswordFile } from '../../exporter/console/index.ts';
-// @ts-expect-error plain ESM build script without types
 import { buildConsole } from '../../scripts/build-console.mjs';
 import { connect, publish, startApp } from '../support/app.ts';
 import { axeSerious, launch, screenshot, type Browser } from './browser.ts';
