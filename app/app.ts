@@ -200,7 +200,7 @@ export class App {
                 // OD-A2: sender and homepage from configuration, else derived from the public base URL (never a placeholder domain).
                 contactPhone: config.openData.contactPhone,
                 url: config.openData.homepage ?? baseUrl,
-                capSender: config.openData.capSender ?? new URL(baseUrl).hostname,
+                capSender: config.openData.capSender ?? (URL.canParse(baseUrl) ? new URL(baseUrl).hostname : 'civicstream'),
               },
             },
           }

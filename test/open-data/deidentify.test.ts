@@ -33,7 +33,7 @@ describe('de-identification scan of every public format', () => {
 
   before(async () => {
     env = await openEnv({ subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); } });
-    await exportDay({ store: env.store, registry: env.registry, dir: join(env.dir, 'bulk'), date: '2026-11-22', logger: pino({ level: 'silent' }) });
+    await exportDay({ store: env.store, registry: env.registry, dir: join(env.dir, 'bulk'), date: '2026-11-21', logger: pino({ level: 'silent' }), now: () => NOW });
   });
   after(async () => { await env.close(); });
 
@@ -55,12 +55,15 @@ describe('de-identification scan of every public format', () => {
     await grab('/open-data/v1/datasets');
     await grab('/open-data/v1/catalog.jsonld');
     await grab('/open-data/v1/bulk');
-    for (const kind of KIND_NAMES) await grab(`/open-data/v1/bulk/civicstream-${kind}_2026-11-22.csv.gz`);
+    // The last ended day (OD-B1), with its stations file and column metadata.
+    for (const kind of [...KIND_NAMES, 'stations']) await grab(`/open-data/v1/bulk/civicstream-${kind}_2026-11-21.csv.gz`);
+    await grab('/open-data/v1/bulk/2026-11-21.csv-metadata.json');
+    await grab('/open-data/v1/bulk/2026-11-21.SHA256SUMS');
     // Parquet is compressed: read it back through DuckDB and scan the rows as text.
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     for (const kind of KIND_NAMES) {
-      const r = await conn.runAndReadAll(`SELECT * FROM read_parquet('${join(env.dir, 'bulk', `civicstream-${kind}_2026-11-22.parquet`)}')`);
+      const r = await conn.runAndReadAll(`SELECT * FROM read_parquet('${join(env.dir, 'bulk', `civicstream-${kind}_2026-11-21.parquet`)}')`);
       outputs.push({ where: `parquet ${kind}`, text: JSON.stringify(r.getRowObjectsJson()) + r.columnNames().join(',') });
     }
     conn.closeSync();
