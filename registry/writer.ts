@@ -289,10 +289,10 @@ export class RegistryWriter {
   private apply(e: RegistryEdit): Applied {
     const v = this.validate(e);
     if (e.op === 'delete') return this.put(e.kind, e.id, undefined, 'delete', true);
-    return this.put(e.kind, v.id, v.entry, e.op === 'add' ? 'add' : 'update', v.revoke, e.op === 'patch' ? e.patch : undefined);
+    return this.put(e.kind, v.id, v.entry, e.op === 'add' ? 'add' : 'update', v.revoke, e.op === 'patch' ? e.patch : undefined, v.raw);
   }
 
-  private validate(e: RegistryEdit): { id: string; entry: Record<string, unknown> | undefined; revoke: boolean } {
+  private validate(e: RegistryEdit): { id: string; entry: Record<string, unknown> | undefined; raw?: Record<string, unknown>; revoke: boolean } {
     const r = this.registry;
     const current = e.op === 'add' ? undefined : e.kind === 'sensor' ? r.sensorEntry(e.id) : e.kind === 'gateway' ? r.gatewayEntry(e.id) : r.integrationEntry(e.id);
     if (e.op !== 'add' && current === undefined) throw new EditError('NOT_FOUND', [{ field: 'id', message: `no ${e.kind} ${e.id}` }]);
@@ -303,7 +303,10 @@ export class RegistryWriter {
       }
       return { id: e.id, entry: undefined, revoke: true };
     }
-    const entry = e.op === 'add' ? { ...e.entry } : merge(current as Record<string, unknown>, e.patch);
+    // Validated on a copy: Ajv fills schema defaults (e.g. params.nearlyFullRatio) into what it checks; the
+    // in-memory entry gets them (as at load), the file keeps only what the user wrote (RG6).
+    const raw = e.op === 'add' ? { ...e.entry } : undefined;
+    const entry = e.op === 'add' ? structuredClone(e.entry) : merge(current as Record<string, unknown>, structuredClone(e.patch));
     const id = e.op === 'add' ? String(entry.id ?? '') : e.id;
     if (e.op === 'patch' && entry.id !== e.id) throw new EditError('INVALID', [{ field: 'id', message: 'an id cannot be changed' }]);
     if (e.op === 'add' && typeof entry.id === 'string' && this.taken(entry.id)) throw new EditError('CONFLICT', [{ field: 'id', message: `id ${entry.id} is already registered` }]);
@@ -331,10 +334,10 @@ export class RegistryWriter {
       const c = current as Record<string, unknown>;
       revoke = entry.secretHash !== c.secretHash || (entry.disabled === true && c.disabled !== true) || entry.kind !== c.kind || JSON.stringify(entry.read) !== JSON.stringify(c.read) || JSON.stringify(entry.publish) !== JSON.stringify(c.publish);
     }
-    return { id, entry, revoke };
+    return { id, entry, revoke, ...(raw ? { raw } : {}) };
   }
 
-  private put(kind: EntryKind, id: string, entry: Record<string, unknown> | undefined, op: RegistryChange['op'], revoke: boolean, patch?: Record<string, unknown>): Applied {
+  private put(kind: EntryKind, id: string, entry: Record<string, unknown> | undefined, op: RegistryChange['op'], revoke: boolean, patch?: Record<string, unknown>, raw?: Record<string, unknown>): Applied {
     const r = this.registry;
     const prev: unknown = kind === 'sensor' ? r.putSensor(id, entry as SensorDocT | undefined) : kind === 'gateway' ? r.putGateway(id, entry as GatewayDocT | undefined) : r.putIntegration(id, entry as IntegrationDocT | undefined);
     const undo = (): void => {
@@ -342,7 +345,7 @@ export class RegistryWriter {
       else if (kind === 'gateway') r.putGateway(id, prev as GatewayDocT | undefined);
       else r.putIntegration(id, prev as IntegrationDocT | undefined);
     };
-    const docEdit: DocEdit = op === 'add' ? { kind, op: 'add', id, entry: entry as Record<string, unknown> } : op === 'delete' ? { kind, op: 'delete', id } : { kind, op: 'patch', id, patch: patch ?? {} };
+    const docEdit: DocEdit = op === 'add' ? { kind, op: 'add', id, entry: raw ?? (entry as Record<string, unknown>) } : op === 'delete' ? { kind, op: 'delete', id } : { kind, op: 'patch', id, patch: patch ?? {} };
     return { change: { kind, id, op, revoke }, undo, docEdit };
   }
 }
