@@ -356,7 +356,9 @@ export class RegistryWriter {
  */
 export async function acquireRegistryLock(file: string, owner = process.pid): Promise<{ release(): Promise<void> }> {
   const lock = `${file}.lock`;
-  for (let attempt = 0; attempt < 100; attempt++) {
+  // Offline edits hold the lock for one scrypt hash and one file write: seconds on a busy machine.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
     try {
       const fh = await open(lock, 'wx', 0o600);
       await fh.writeFile(String(owner));
@@ -364,7 +366,14 @@ export async function acquireRegistryLock(file: string, owner = process.pid): Pr
       return { release: () => unlink(lock).catch(() => undefined) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      const text = (await readFile(lock, 'utf8').catch(() => '')).trim();
+      const holder = Number(text);
+      // Created but not yet written by its taker (between open and write): not stale unless it stays empty.
+      const fresh = text === '' && (await stat(lock).then((st) => Date.now() - st.mtimeMs < 10_000).catch(() => false));
+      if (fresh) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
       if (!pidAlive(holder)) {
         // Stale: its process is gone. Remove and retry (another taker may win the race; then we wait).
         await unlink(lock).catch(() => undefined);
