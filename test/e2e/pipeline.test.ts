@@ -148,7 +148,7 @@ describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', ()
     await eventually(() => find('resolved'), 'resolved flood alert');
   });
 
-  it('stores readings behind the watermark flagged LATE and leaves them out of the aggregates', async () => {
+  it('stores readings behind the watermark flagged LATE and re-aggregates their window from the stored readings (LA3)', async () => {
     const id = 'aq-bade-road-01';
     const c = await sensorClient(id);
     const base = Math.floor((Date.now() - 5 * 60_000) / 60_000) * 60_000;
@@ -158,9 +158,14 @@ describe('end to end: MQTT → ingest → analytics → DuckDB → HTTP API', ()
       return body.items.length === 3 && body.items;
     }, 'late readings stored');
     assert.ok(stored.every((r) => r.flags.includes('LATE')));
-    await env.app.runTick();
-    const aggs = await env.json<{ items: Array<{ field: string }> }>(`/api/v1/aggregates?scope=sensor&period=1m&key=${id}&from=${new Date(base).toISOString()}`);
-    assert.equal(aggs.items.filter((a) => a.field === 'pm25').length, 0, 'late readings are not aggregated');
+    const agg = await eventually(async () => {
+      await env.app.runTick();
+      const aggs = await env.json<{ items: Array<{ field: string; count: number; mean: number; complete: boolean }> }>(`/api/v1/aggregates?scope=sensor&period=1m&key=${id}&from=${new Date(base).toISOString()}`);
+      return aggs.items.find((a) => a.field === 'pm25');
+    }, 'the late readings\' 1-minute aggregate');
+    assert.equal(agg.count, 3, 'LA3: every late reading counted once');
+    assert.equal(agg.mean, 20);
+    assert.equal(agg.complete, true);
   });
 
   it('closes 1-minute sensor and district aggregates when the watermark passes the window', { timeout: 120_000 }, async () => {
