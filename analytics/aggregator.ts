@@ -42,6 +42,13 @@ export interface AggregatorOptions {
   readonly allowedLatenessMs: number;
   /** Watermark saved with the journal checkpoint; given only when replaying after a restart (W7). */
   readonly resumeWatermarkMs?: number;
+  /**
+   * W7 rebuild (default true): while replaying, minutes that closed before the crash inside
+   * a still-open hour are rebuilt in memory. The pipeline turns it off (LA7): there a replayed
+   * reading of a closed minute is late like any other and its windows are recomputed from the
+   * stored readings, because the minute's earlier readings may be behind the checkpoint.
+   */
+  readonly rebuildOnReplay?: boolean;
 }
 
 interface OpenWindow {
@@ -89,7 +96,7 @@ export class Aggregator {
     // 1-minute case but at most 3 slots, so a long lateness does not cost every slow sensor memory.
     this.initialSlots = Math.min(Math.ceil(allowedLatenessMs / MINUTE) + 1, 3);
     this.wm = resumeWatermarkMs ?? -Infinity;
-    this.replaying = resumeWatermarkMs !== undefined;
+    this.replaying = resumeWatermarkMs !== undefined && options.rebuildOnReplay !== false;
   }
 
   /** False when the reading is late (W4): the caller flags it LATE; it is not aggregated. */

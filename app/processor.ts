@@ -43,7 +43,7 @@ export class Processor {
   private recomputing: Promise<void> | undefined;
 
   constructor(private readonly o: ProcessorOptions) {
-    this.aggregator = new Aggregator({ allowedLatenessMs: o.allowedLatenessMs, ...(o.resumeWatermarkMs !== undefined ? { resumeWatermarkMs: o.resumeWatermarkMs } : {}) });
+    this.aggregator = new Aggregator({ allowedLatenessMs: o.allowedLatenessMs, rebuildOnReplay: false, ...(o.resumeWatermarkMs !== undefined ? { resumeWatermarkMs: o.resumeWatermarkMs } : {}) });
     this.late = new Counter({ name: 'civic_late_readings_total', help: 'readings behind the watermark (stored, flagged LATE, re-aggregated within the horizon)', registers: [o.metrics] });
     this.recomputed = new Counter({ name: 'civic_late_windows_recomputed_total', help: 'late-data recompute jobs (kind, district, hour) written (LA3)', registers: [o.metrics] });
     const windows = this.lateWindows;
