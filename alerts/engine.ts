@@ -130,6 +130,8 @@ export class ConfigurableAlertEngine {
   private readonly ghosts = new Set<string>();
   /** Highest reading seq evaluated (EN4). */
   private maxSeq = 0;
+  /** Restored alerts a staff action changed before their slot was attached (EN4). */
+  private readonly touched = new Set<string>();
   private ruleIds = new Set<string>();
 
   constructor(private readonly o: AlertEngineOptions) {
@@ -225,6 +227,11 @@ export class ConfigurableAlertEngine {
       this.held.delete(s);
     }
     for (const [k, a] of this.pending) if (a.id === id) this.pending.delete(k);
+  }
+
+  /** The highest reading seq evaluated so far (SV7: staff actions are replayed after it). */
+  get evaluatedSeq(): number {
+    return this.maxSeq;
   }
 
   onReading(r: Reading, sensor: Sensor): AlertChange[] {
@@ -334,6 +341,7 @@ export class ConfigurableAlertEngine {
     }
     for (const [k, a] of this.pending) {
       if (a.id !== id) continue;
+      this.touched.add(id);
       return apply(a, (next) => (next === undefined ? this.pending.delete(k) : this.pending.set(k, next)));
     }
     return undefined;
@@ -376,13 +384,16 @@ export class ConfigurableAlertEngine {
         slot.clearSince = snap.clearSince;
         slot.lastVerdict = snap.lastVerdict;
       }
-      const was = exact ? snap.alert : undefined;
+      // A snapshot alert that staff resolved before the snapshot's seq (SV7 asOf) is no alert.
+      const was = exact && snap.alert?.state !== 'resolved' ? snap.alert : undefined;
       if (exact && snap.reload !== true && ev.onTick === undefined) {
         // EN4 deterministic restart: the slot continues from the snapshot (its alert as of then);
         // the journal replay re-derives every later change, which the service recognises (SV7).
         if (restored) this.pending.delete(k);
         if (was !== undefined) {
-          slot.alert = { ...was };
+          // A staff action taken after the restart, before this slot was attached, changed the restored
+          // copy: continue from it (AL7 one view). Otherwise the snapshot's copy, which the replay advances.
+          slot.alert = restored?.id === was.id && this.touched.has(was.id) ? restored : { ...was };
           if (restored?.id !== was.id) this.ghosts.add(was.id); // resolved since: invisible until re-derived
         }
       } else if (restored) {

@@ -68,11 +68,18 @@ export interface AlertServiceOptions {
  *     up/down events (whatever their client ids); the engine sees "connected" when the
  *     first session starts and "disconnected" only when the last one ended.
  */
-/** The recorded alert right after history entry i, with the staff actions that directly followed it. */
-function asOf(hist: readonly ChangeRec[], i: number): EngineAlert {
+/**
+ * The recorded alert right after history entry i, with the staff actions that directly followed
+ * it before the engine had evaluated past reading `seq`; the later ones are returned, to be
+ * applied when the replay reaches them (a staff action is replayed where it happened in the
+ * reading stream, not before readings that were evaluated ahead of it).
+ */
+function asOf(hist: readonly ChangeRec[], i: number, seq = Number.POSITIVE_INFINITY): { alert: EngineAlert; later: ChangeRec[] } {
   let j = i;
-  while (j + 1 < hist.length && hist[j + 1]!.by !== undefined) j++;
-  return hist[j]!.alert;
+  while (j + 1 < hist.length && hist[j + 1]!.by !== undefined && (hist[j + 1]!.seq ?? Number.NEGATIVE_INFINITY) <= seq) j++;
+  const later: ChangeRec[] = [];
+  for (let k = j + 1; k < hist.length && hist[k]!.by !== undefined; k++) later.push(hist[k]!);
+  return { alert: hist[j]!.alert, later };
 }
 
 export class AlertService {
@@ -91,6 +98,8 @@ export class AlertService {
   private readonly openBySubject = new Map<string, Map<string, EngineAlert>>();
   private lastSnapshotAt = Number.NEGATIVE_INFINITY;
   private savedSeq = 0;
+  /** SV7 staff actions on record that a replay has not reached yet (pipeline time order). */
+  private readonly deferred: ChangeRec[] = [];
   private snapshotting: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: AlertServiceOptions) {
@@ -123,7 +132,11 @@ export class AlertService {
           const slots = snap.slots.map((sl) => {
             const hist = sl.alert ? this.o.store.history.get(sl.alert.id) : undefined;
             const i = hist?.findIndex((h) => h.by === undefined && h.alert.updatedAt === sl.alert!.updatedAt && h.alert.severity === sl.alert!.severity && h.alert.flapping === sl.alert!.flapping) ?? -1;
-            return i >= 0 ? { ...sl, alert: asOf(hist!, i) } : sl;
+            if (i < 0) return sl;
+            // Staff actions up to the snapshot's seq are in it; later ones wait for the replay (SV7).
+            const { alert, later } = asOf(hist!, i, snap.seq);
+            for (const rec of later) if (!this.deferred.includes(rec)) this.deferred.push(rec);
+            return { ...sl, alert };
           });
           this.o.engine.restoreSnapshot({ ...snap, slots });
           if (Number.isFinite(snap.seq)) this.savedSeq = snap.seq;
@@ -150,6 +163,7 @@ export class AlertService {
 
   /** SV6: one reading, evaluated and delivered. A failing rule is logged, never thrown (STYLE habit 9). */
   onReading(r: Reading, sensor: Sensor): void {
+    if (this.deferred.length > 0) this.applyDeferred(r.seq - 1);
     let changes: AlertChange[];
     try {
       changes = this.o.engine.onReading(r, sensor);
@@ -157,15 +171,31 @@ export class AlertService {
       this.o.logger.warn({ err, sensorId: r.sensorId }, 'alert rule failed for a reading');
       return;
     }
-    if (changes.length > 0) void this.handle(changes);
+    if (changes.length > 0) void this.handle(changes, undefined, r.seq);
+    // A staff action taken right after this reading was evaluated takes effect now (SV7 replay order).
+    if (this.deferred.length > 0) this.applyDeferred(r.seq);
+  }
+
+  /** SV7: staff actions on record take effect in the engine once the replay has evaluated reading `seq`. */
+  private applyDeferred(seq: number): void {
+    for (let k = 0; k < this.deferred.length; ) {
+      const rec = this.deferred[k]!;
+      if ((rec.seq ?? Number.NEGATIVE_INFINITY) > seq) {
+        k++;
+        continue;
+      }
+      this.deferred.splice(k, 1);
+      if (rec.alert.state === 'resolved') this.o.engine.drop(rec.alert.id);
+      else this.o.engine.adopt(rec.alert);
+    }
   }
 
   /** SV1–SV4, SV6, SV7 for changes emitted by the engine (or by a staff action: `by`). */
-  handle(changes: readonly AlertChange[], by?: string): Promise<void> {
-    const fresh = by === undefined ? changes.filter((c) => this.isNew(c)) : changes;
+  handle(changes: readonly AlertChange[], by?: string, seq?: number): Promise<void> {
+    const fresh = by === undefined ? changes.filter((c) => this.isNew(c, seq)) : changes;
     if (fresh.length === 0) return Promise.resolve();
     const now = this.now();
-    const recorded = this.o.store.recordChanges(fresh, now, by);
+    const recorded = this.o.store.recordChanges(fresh, now, by, by === undefined ? undefined : this.o.engine.evaluatedSeq);
     this.track(recorded);
     this.o.persist?.([...fresh]);
     for (const c of fresh) {
@@ -185,7 +215,7 @@ export class AlertService {
    * state right after it, staff actions that followed included. A change of an alert
    * recorded as resolved is never new.
    */
-  private isNew(c: AlertChange): boolean {
+  private isNew(c: AlertChange, seq = Number.POSITIVE_INFINITY): boolean {
     const a = c.alert as EngineAlert;
     const hist = this.o.store.history.get(a.id);
     if (hist === undefined) {
@@ -195,9 +225,14 @@ export class AlertService {
     const i = hist.findIndex((h) => h.by === undefined && h.type === c.type && h.alert.updatedAt === a.updatedAt && h.alert.severity === a.severity && h.alert.flapping === a.flapping);
     const prev = this.o.store.alerts.get(a.id);
     if (i >= 0) {
-      const next = asOf(hist, i);
+      const { alert: next, later } = asOf(hist, i, seq);
+      for (const rec of later) if (!this.deferred.includes(rec)) this.deferred.push(rec);
       if (next.state === 'resolved') this.o.engine.drop(a.id);
-      else this.o.engine.adopt(next);
+      else {
+        // On record, so no ghost (EN4): staff actions on it reach the engine too (AL7 one view).
+        this.o.engine.adopt(next);
+        this.o.engine.confirm(a.id);
+      }
       return false;
     }
     if (prev?.state === 'resolved' || c.type === 'opened') {
@@ -236,13 +271,14 @@ export class AlertService {
 
   /** The single clock tick (pipeline time): time-based rules, then escalation and quiet-hour releases. */
   tick(nowMs: number): void {
+    if (this.deferred.length > 0) this.applyDeferred(this.o.engine.evaluatedSeq);
     let changes: AlertChange[] = [];
     try {
       changes = this.o.engine.onTick(nowMs);
     } catch (err) {
       this.o.logger.warn({ err }, 'alert tick failed');
     }
-    if (changes.length > 0) void this.handle(changes);
+    if (changes.length > 0) void this.handle(changes, undefined, this.o.engine.evaluatedSeq);
     this.notify(this.escalator.onTick(nowMs));
     // EN4: the first snapshot one interval after start, then every interval (it costs ~0.1 ms per
     // sensor, measured at 2,000 sensors; the journal keeps what the snapshot has not seen).

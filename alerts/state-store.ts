@@ -33,7 +33,8 @@ export interface DeliveryRec {
 }
 export interface AuditRec { readonly at: number; readonly actor: string; readonly action: string; readonly alertId?: string; readonly detail?: unknown }
 export interface TokenRec { readonly name: string; readonly role: StaffRole; readonly hash: string; readonly createdAt: number; readonly revoked?: boolean }
-export interface ChangeRec { readonly at: number; readonly type: AlertChange['type']; readonly alert: EngineAlert; readonly by?: string }
+/** `seq` (staff actions): the highest reading seq the engine had evaluated when it was taken (SV7 replay order). */
+export interface ChangeRec { readonly at: number; readonly type: AlertChange['type']; readonly alert: EngineAlert; readonly by?: string; readonly seq?: number }
 
 type Rec =
   | { t: 'change'; v: ChangeRec }
@@ -78,8 +79,8 @@ export class AlertStateStore {
     return [...this.alerts.values()].filter((a) => a.state !== 'resolved');
   }
 
-  recordChanges(changes: readonly AlertChange[], at: number, by?: string): Promise<void> {
-    return this.append(changes.map((c) => ({ t: 'change', v: { at, type: c.type, alert: c.alert as EngineAlert, ...(by ? { by } : {}) } })));
+  recordChanges(changes: readonly AlertChange[], at: number, by?: string, seq?: number): Promise<void> {
+    return this.append(changes.map((c) => ({ t: 'change', v: { at, type: c.type, alert: c.alert as EngineAlert, ...(by ? { by } : {}), ...(by && seq !== undefined ? { seq } : {}) } })));
   }
   addNote(n: NoteRec): Promise<void> {
     return this.append([{ t: 'note', v: n }]);
