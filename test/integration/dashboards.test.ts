@@ -90,10 +90,14 @@ before(async () => {
     await p;
     lastWriteMs = performance.now() - t;
   };
+  // The air-quality sensor measuring the most gases has a pollution episode in its last 8 hours (an AQI alert).
+  const gasCount = (s: Sensor): number => ((s.params.pollutants as string[] | undefined) ?? []).filter((p) => ['o3', 'no2', 'so2'].includes(p)).length;
+  const polluted = [...registry.sensors()].filter((s) => s.kind === 'air-quality').sort((a, b) => gasCount(b) - gasCount(a))[0]!;
   history = await simulateHistory({
     registry,
     seed,
     endMs,
+    episode: { sensorId: polluted.id, fromMs: endMs - 8 * H },
     hoursOf,
     spikeRate: 0.01,
     malformedRate: 0.003,
