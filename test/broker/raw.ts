@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
+import { remainingLength } from '../../bench/load/mqtt-wire.ts';
 
 /**
  * A raw MQTT 3.1.1 client for tests that must send exact bytes (malformed Wills, bad UTF-8,
@@ -12,16 +13,8 @@ export function str(s: string | Buffer): Buffer {
   return Buffer.concat([len, b]);
 }
 
-export function remainingLength(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
+// §2.2.3 Remaining Length: the load generator's encoder (tested against the spec's examples in test/bench/mqtt-wire.test.ts).
+export { remainingLength } from '../../bench/load/mqtt-wire.ts';
 
 export function packet(type: number, flags: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([(type << 4) | flags]), remainingLength(body.length), body]);
