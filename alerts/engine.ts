@@ -210,6 +210,8 @@ export class ConfigurableAlertEngine {
   /** SV7: the record holds a newer state of this alert than the replay re-derived: continue from it. */
   adopt(a: EngineAlert): void {
     for (const s of this.slots.values()) if (s.alert?.id === a.id) s.alert = { ...a };
+    // A slot not yet re-attached continues from the adopted state when it attaches.
+    for (const [k, sl] of this.snapped) if (sl.alert?.id === a.id) this.snapped.set(k, { ...sl, alert: { ...a } });
   }
 
   /** A change of this alert was delivered: it is no ghost (EN4). */
@@ -227,6 +229,7 @@ export class ConfigurableAlertEngine {
       this.held.delete(s);
     }
     for (const [k, a] of this.pending) if (a.id === id) this.pending.delete(k);
+    for (const [k, sl] of this.snapped) if (sl.alert?.id === id) this.snapped.set(k, { ...sl, alert: undefined, clearSince: Number.NaN });
   }
 
   /** The highest reading seq evaluated so far (SV7: staff actions are replayed after it). */
