@@ -21,6 +21,7 @@ import type { RuleSet } from './types.ts';
 
 export { createAlertEngine, ConfigurableAlertEngine, type AlertEngineOptions, type EngineSnapshot } from './engine.ts';
 export { alertId } from './lifecycle.ts';
+export { publication } from './publication.ts';
 export { loadRules, parseRules, RuleConfigError } from './config/load.ts';
 export { loadAqiTable, subIndex, bandOf, provenanceLines, provenanceSummary, type AqiTable } from './aqi/table.ts';
 export { Router, loadContacts, parseContacts, type ContactsDoc } from './routing.ts';

@@ -16,7 +16,7 @@ import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
-import { createAlerts, authenticateStaff, verifyToken, type Alerts } from '../alerts/index.ts';
+import { createAlerts, authenticateStaff, publication, verifyToken, type Alerts } from '../alerts/index.ts';
 import { fileURLToPath } from 'node:url';
 import { wireAdmin } from './admin.ts';
 
@@ -171,7 +171,7 @@ export class App {
       // AL9: the internal alert list needs a staff token; items carry their rule's public/capStatus.
       alertAccess: {
         authorize: (h) => verifyToken(this.alerts.store, bearerToken(h)) !== undefined, // OD-P4: any case of 'Bearer'
-        meta: (a) => ({ public: this.alerts.engine.ruleConfig(a.ruleId)?.public === true, capStatus: this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual' }),
+        meta: publication(this.alerts.engine).meta,
       },
       logger,
       // OD-P1/OD-P2/OD-P5: staff-only routes check tokens; every route family has a rate limit.
@@ -187,13 +187,8 @@ export class App {
                 return () => sub.unsubscribe();
               },
               bulkDir,
-              // CAP gate: only rules marked public, only status Actual (issue 5 §4).
-              alertPolicy: {
-                isPublic: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.public === true,
-                status: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.capStatus ?? 'Actual',
-                // CAP content per rule (OD-A2): expiry, instruction, event codes, contact.
-                profile: (a) => this.alerts.engine.ruleConfig(a.ruleId)?.cap,
-              },
+              // CAP gate (AL9): only rules marked public, only status Actual, with each rule's CAP content (OD-A2).
+              alertPolicy: publication(this.alerts.engine),
               cap: { expiresMinutes: config.openData.capExpiresMinutes },
               publisher: {
                 agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail,

@@ -140,7 +140,7 @@ export function storeView(changes: readonly AlertChange[]): Map<string, EngineAl
 }
 
 /** The rules and contacts of the guarantee tests (guarantees.test.ts, generated.test.ts). */
-export const RULES = ruleSet([
+export const RULE_DEFS: Record<string, unknown>[] = [
   {
     id: 'river',
     type: 'threshold',
@@ -158,7 +158,8 @@ export const RULES = ruleSet([
   { id: 'health.offline', type: 'offline', graceMinutes: 2, severity: 'warning', label: L('offline') },
   { id: 'light.no-draw', type: 'threshold', target: { kinds: ['streetlight'] }, field: 'powerConsumption', schedule: 'on', levels: [{ severity: 'warning', below: 1, label: L('no draw') }] },
   { id: 'drill.river', type: 'threshold', target: { params: { station: 'river' } }, field: 'currentLevel', capStatus: 'Exercise', public: true, levels: [{ severity: 'warning', above: 100, label: L('drill') }] },
-]);
+];
+export const RULES = ruleSet(RULE_DEFS);
 
 export const CONTACTS = `
 contacts:
