@@ -40,7 +40,7 @@ interface Entry {
 const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subject}`;
 
 /** Evaluator state fields derived from the rule and the registry (recomputed, never snapshotted). */
-const DERIVED = new Set(['levels', 'rise', 'etaTo', 'minPerHour']);
+const DERIVED = new Set(['levels', 'rise', 'etaTo', 'etaAt', 'minPerHour']);
 
 /** One slot's engine state in a snapshot (EN4). */
 export interface SlotSnapshot {

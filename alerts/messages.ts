@@ -25,8 +25,10 @@ export function verdictMessage(subject: LocalizedText, v: Verdict, cleared: bool
   en += ')';
   if (v.etaMinutes !== undefined) {
     const target = v.etaLabel ?? { 'zh-TW': '門檻', en: 'the threshold' };
-    zh += `；依目前上升速率約 ${v.etaMinutes} 分鐘後達${target['zh-TW']}`;
-    en += `; ${target.en} in about ${v.etaMinutes} minutes at the current rate`;
+    // RC4: the next level first when it is not the highest: 約 12 分鐘後達二級警戒、約 40 分鐘後達一級警戒
+    const next = v.etaNext;
+    zh += `；依目前上升速率${next ? `約 ${next.minutes} 分鐘後達${next.label['zh-TW']}、` : ''}約 ${v.etaMinutes} 分鐘後達${target['zh-TW']}`;
+    en += `; ${next ? `${next.label.en} in about ${next.minutes} minutes, ` : ''}${target.en} in about ${v.etaMinutes} minutes at the current rate`;
   }
   return { 'zh-TW': zh, en };
 }

@@ -84,6 +84,11 @@ export interface RateOfChangeRule extends RuleBase {
   /** Estimate minutes until the value reaches this level at the current rate. */
   readonly etaTo?: ValueRef;
   readonly etaLabel?: LocalizedText;
+  /**
+   * RC4 Warning levels in any order (e.g. a river station's levels 3, 2 and 1): while
+   * rising, the verdict names the next level above the value and the highest one.
+   */
+  readonly etaLevels?: readonly { readonly at: ValueRef; readonly label: LocalizedText }[];
   readonly label: LocalizedText;
 }
 
@@ -167,6 +172,8 @@ export interface Verdict {
   readonly trendPerHour?: number;
   readonly etaMinutes?: number;
   readonly etaLabel?: LocalizedText;
+  /** RC4 The next warning level on the way to `etaLabel`'s, when that is not the next one. */
+  readonly etaNext?: { readonly minutes: number; readonly label: LocalizedText };
 }
 
 /**

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { verdictMessage } from '../../alerts/messages.ts';
 import { freshness, offline } from '../../alerts/rules/freshness.ts';
 import { outOfRange } from '../../alerts/rules/out-of-range.ts';
 import { rateOfChange } from '../../alerts/rules/rate-of-change.ts';
@@ -29,6 +31,51 @@ describe('rate of change (RC1–RC3)', () => {
     const st = rateOfChange.init(fall, river);
     rateOfChange.onReading!(st, reading(river, T0, { currentLevel: 3 }), fall, river);
     assert.equal(rateOfChange.onReading!(st, reading(river, T0 + 10 * MIN, { currentLevel: 2.4 }), fall, river)!.severity, 'advisory');
+  });
+});
+
+describe('rate of change towards warning levels (RC4)', () => {
+  const levels = [
+    { at: { param: 'warningLevels.level3' }, label: { 'zh-TW': '三級警戒', en: 'warning level 3' } },
+    { at: { param: 'warningLevels.level2' }, label: { 'zh-TW': '二級警戒', en: 'warning level 2' } },
+    { at: { param: 'warningLevels.level1' }, label: { 'zh-TW': '一級警戒', en: 'warning level 1' } },
+  ];
+  const rule = oneRule({ id: 'rise', type: 'rate-of-change', field: 'currentLevel', windowMinutes: 10, rise: 0.2, severity: 'warning', etaLevels: levels, label: L('rising') });
+
+  it('names the next level above the value and level 1, never a level passed, for any levels and rise', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.5, max: 3, noNaN: true }), fc.double({ min: 0.1, max: 2, noNaN: true }), fc.double({ min: 0.1, max: 2, noNaN: true }), fc.double({ min: 0, max: 8, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true }), (l3, d2, d1, start, rise) => {
+        const w = { level3: l3, level2: l3 + d2, level1: l3 + d2 + d1 };
+        const river = { ...riverSensor(), params: { station: 'river', warningLevels: w } };
+        const st = rateOfChange.init(rule, river);
+        rateOfChange.onReading!(st, reading(river, T0, { currentLevel: start }), rule, river);
+        const v = rateOfChange.onReading!(st, reading(river, T0 + 10 * MIN, { currentLevel: start + rise }), rule, river)!;
+        const now = start + rise;
+        const perMin = rise / 10;
+        if (now >= w.level1) {
+          assert.equal(v.etaMinutes, undefined, 'level 1 passed: no estimate');
+          assert.equal(v.etaNext, undefined);
+          return;
+        }
+        assert.equal(v.etaLabel?.en, 'warning level 1');
+        assert.equal(v.etaMinutes, Math.round((w.level1 - now) / perMin));
+        const next = now < w.level3 ? 'warning level 3' : now < w.level2 ? 'warning level 2' : undefined;
+        assert.equal(v.etaNext?.label.en, next);
+        if (next) assert.equal(v.etaNext!.minutes, Math.round(((next === 'warning level 3' ? w.level3 : w.level2) - now) / perMin));
+        const text = verdictMessage(L('南崁溪橋'), v, false);
+        if (next) assert.match(text.en, new RegExp(`${next} in about ${v.etaNext!.minutes} minutes, warning level 1 in about ${v.etaMinutes} minutes`));
+        else assert.match(text['zh-TW'], new RegExp(`約 ${v.etaMinutes} 分鐘後達一級警戒$`));
+      }),
+    );
+  });
+
+  it('a falling trend names no level (FE3)', () => {
+    const river = riverSensor();
+    const st = rateOfChange.init(rule, river);
+    rateOfChange.onReading!(st, reading(river, T0, { currentLevel: 3 }), rule, river);
+    const v = rateOfChange.onReading!(st, reading(river, T0 + 10 * MIN, { currentLevel: 2.5 }), rule, river)!;
+    assert.equal(v.etaMinutes, undefined);
+    assert.equal(v.etaNext, undefined);
   });
 });
 
