@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseTime, toTaipeiIso } from '../domain/index.ts';
 import { AuditLog, adminRoutes, staffGuard } from '../exporter/index.ts';
 import { openData } from '../exporter/index.ts';
-import { addStaff, backtest, backtestSensors, formatBacktest, listStaff, loadAqiTable, loadRules, revokeStaff, storedReadings } from '../alerts/index.ts';
+import { addStaff, backtest, verifyToken, backtestSensors, formatBacktest, listStaff, loadAqiTable, loadRules, revokeStaff, storedReadings } from '../alerts/index.ts';
 import { acquireRegistryLock, RegistryWriter } from '../registry/index.ts';
 import type { App } from './app.ts';
 import { serverFilePath, updateKeystore, type ServerFile } from './server-file.ts';
@@ -36,7 +36,7 @@ export async function wireAdmin(app: App, registryFile: string, ruleFiles: reado
     writer,
     audit,
     localToken: token,
-    authorize: (role) => staffGuard(app.alerts.store, role),
+    authorize: (role) => staffGuard((t) => verifyToken(app.alerts.store, t), role),
     staff: {
       list: () => listStaff(app.alerts.store),
       add: async (name, role) => {

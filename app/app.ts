@@ -6,7 +6,7 @@ import { createBroker, type CivicBroker } from '../broker/index.ts';
 import { apiHttps, brokerTransport } from './broker-transport.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { HealthTracker, bearerToken, consolePlugin, createApi, staffRoutes, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { HealthTracker, consolePlugin, createApi, staffRoutes, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
 import { toTaipeiIso } from '../domain/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
@@ -168,13 +168,9 @@ export class App {
       health: () => this.health(),
       metrics,
       sensorStatus: (id) => this.ingest.sensorStatus(id),
-      // AL9: the internal alert list needs a staff token; items carry their rule's public/capStatus.
-      alertAccess: {
-        authorize: (h) => verifyToken(this.alerts.store, bearerToken(h)) !== undefined, // OD-P4: any case of 'Bearer'
-        meta: publication(this.alerts.engine).meta,
-      },
+      alertMeta: publication(this.alerts.engine).meta, // AL9: staff see public/capStatus on every alert
       logger,
-      // OD-P1/OD-P2/OD-P5: staff-only routes check tokens; every route family has a rate limit.
+      // AL9/OD-P1/OD-P2/OD-P5: staff-only routes check tokens (one guard); every route family has a rate limit.
       verifyStaff: (token) => verifyToken(this.alerts.store, token),
       rateLimit: config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, windowMs: config.http.rateLimitWindowSeconds * 1000 } : false,
       portSetting: 'http.port (CIVIC_HTTP_PORT)',

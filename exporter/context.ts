@@ -51,16 +51,10 @@ export interface ApiContext {
   readonly baseUrl: string;
   /** Injected clock so range defaults and staleness are testable. */
   readonly now: () => number;
-  /** Staff access to /api/v1/alerts (AL9); absent = the route refuses everyone. */
-  readonly alertAccess?: AlertAccess;
-  /** Staff token check for staff-only routes (dead letters); absent = those routes answer 401 (OD-P1). */
+  /** Staff token check for every staff-only route (the alert list, dead letters); absent = they answer 401 (AL9, OD-P1). */
   readonly verifyStaff?: VerifyStaff;
+  /** AL9 The alert's rule facts staff see on every alert: published (`public`) and its CAP status. */
+  readonly alertMeta?: AlertMeta;
 }
 
-/** AL9 Who may read the internal alert list, and the rule facts staff see on every alert. */
-export interface AlertAccess {
-  /** True for a valid staff token in the Authorization header (`Bearer …`). */
-  authorize(authorization: string | undefined): boolean;
-  /** The alert's rule: published to the public (`public`) and its CAP status. */
-  meta(a: { ruleId: string }): { public: boolean; capStatus: string };
-}
+export type AlertMeta = (a: { ruleId: string }) => { public: boolean; capStatus: string };

@@ -83,11 +83,6 @@ export const API_ERRORS = {
     'zh-TW': (a) => `查無此路徑 ${a.route ?? ''}；API 文件請見 /docs`,
     en: (a) => `no such route ${a.route ?? ''}; see /docs for the API description`,
   },
-  UNAUTHENTICATED: {
-    status: 401,
-    'zh-TW': () => '此路徑僅供值勤人員：請以 Authorization: Bearer <staff token> 存取；公開警報請見 /open-data/v1/alerts/atom.xml',
-    en: () => 'staff only: send Authorization: Bearer <staff token>; public alerts are at /open-data/v1/alerts/atom.xml',
-  },
   // OD-P3: bodies that cannot be read are the client's fault, coded, never a 500 (even before authentication).
   BAD_BODY: {
     status: 400,

@@ -29,9 +29,9 @@ export { HealthTracker } from './health.ts';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts';
 export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
 export { DEFAULT_RATE_LIMIT, routeFamily, type RateLimitOptions } from './rate-limit.ts';
-export { bearerToken, requireStaff, type VerifyStaff } from './staff/auth.ts';
+export { bearerToken, staffGuard, type VerifyStaff } from './staff/auth.ts';
 export { listenOrExplain, PortInUseError } from './listen.ts';
-export { staffGuard, staffRoutes } from './staff/index.ts';
+export { staffRoutes } from './staff/index.ts';
 export { AuditLog, adminRoutes } from './admin/index.ts';
 export { consolePlugin, PasswordFile, MIN_PASSWORD, type ConsoleRole } from './console/index.ts';
 
@@ -60,11 +60,11 @@ export interface ApiOptions {
   now?: () => number;
   /** HTTPS (issue 12): key and certificate; absent = plain HTTP. */
   https?: { key: Buffer; cert: Buffer; minVersion?: 'TLSv1.2' | 'TLSv1.3' };
-  /** Staff token check and rule facts for GET /api/v1/alerts (AL9); absent = that route answers 401. */
-  alertAccess?: ApiContext['alertAccess'];
+  /** The rule facts (public, CAP status) on every item of GET /api/v1/alerts (AL9). */
+  alertMeta?: ApiContext['alertMeta'];
   /** The public open-data feeds (catalogue, REST, SensorThings, CAP, live, bulk); absent = not served. */
   openData?: Omit<OpenDataOptions, 'store' | 'registry' | 'logger' | 'metrics' | 'now' | 'baseUrl'>;
-  /** Staff token check for staff-only routes (dead letters); absent = they answer 401 (OD-P1). */
+  /** Staff token check for every staff-only route (alert list, dead letters); absent = they answer 401 (AL9, OD-P1). */
   verifyStaff?: VerifyStaff;
   /** Per-client, per-route-family request budget (OD-P2); false = none (benchmarks only). */
   rateLimit?: false | RateLimitOptions;
@@ -92,7 +92,7 @@ export function createApi(o: ApiOptions): ApiServer {
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...o.limits }),
     baseUrl,
     now: o.now ?? Date.now,
-    ...(o.alertAccess ? { alertAccess: o.alertAccess } : {}),
+    ...(o.alertMeta ? { alertMeta: o.alertMeta } : {}),
     ...(o.verifyStaff ? { verifyStaff: o.verifyStaff } : {}),
   });
 

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { toTaipeiIso } from '../../domain/index.ts';
 import { EditError, GatewayDocSchema, IntegrationDocSchema, SensorDocSchema, hashSecret, newSecret, type EntryKind, type FieldError, type Registry, type RegistryEdit, type RegistryWriter } from '../../registry/index.ts';
 import { StaffError } from '../staff/errors.ts';
@@ -19,7 +19,7 @@ export interface AdminRoutesOptions {
   readonly writer: RegistryWriter;
   readonly audit: AuditLog;
   /** The staff auth hook (exporter/staff): sets `req.staff`, throws StaffError 401/403. */
-  readonly authorize: (role: Role) => (req: FastifyRequest) => Promise<void>;
+  readonly authorize: (role: Role) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** AD5: the per-run token the server leaves for the local CLI in `<dataDir>/run/admin.json` (mode 0600). */
   readonly localToken?: string;
   readonly staff: {
@@ -120,13 +120,13 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
     reply.header('cache-control', 'no-store'); // AD6
   });
   // AD5 then the staff hook: the local CLI's per-run token, else a staff member with role admin.
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', async (req, reply) => {
     const auth = req.headers.authorization;
     if (local && auth && auth.length === local.length && timingSafeEqual(Buffer.from(auth), local)) {
       req.staff = { name: 'cli', role: 'admin', hash: '', createdAt: 0 };
       return;
     }
-    await adminHook(req);
+    await adminHook(req, reply);
   });
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 

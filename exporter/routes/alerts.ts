@@ -3,8 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AlertState } from '../../domain/index.ts';
 import type { ApiContext } from '../context.ts';
 import { TAGS } from '../docs.ts';
-import { ApiError } from '../errors.ts';
 import { alertItem } from '../present.ts';
+import { staffGuard } from '../staff/auth.ts';
 import { checkDistrict, parseList } from '../query.ts';
 import { DistrictParam, ERROR_RESPONSES, KindParam, LimitParam, Localized } from '../schemas.ts';
 
@@ -51,6 +51,9 @@ const AlertItem = Type.Object({
  */
 export const alertRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const Query = querySchema(ctx);
+  // onRequest: an anonymous caller learns nothing, not even which query parameters are valid.
+  app.addHook('onRequest', async (_req, reply) => void reply.header('cache-control', 'no-store'));
+  app.addHook('onRequest', staffGuard(ctx.verifyStaff, 'viewer'));
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/alerts',
     {
@@ -61,12 +64,7 @@ export const alertRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
         response: { 200: Type.Object({ count: Type.Integer(), items: Type.Array(AlertItem) }), 401: ERROR_RESPONSES[400], ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => {
-      void reply.header('cache-control', 'no-store');
-      if (ctx.alertAccess?.authorize(request.headers.authorization) !== true) {
-        void reply.header('www-authenticate', 'Bearer realm="civicstream staff"');
-        throw new ApiError('UNAUTHENTICATED');
-      }
+    async (request) => {
       const { kind, district, limit } = request.query;
       const states = parseList('state', request.query.state, STATES);
       checkDistrict(ctx, district);
@@ -76,8 +74,8 @@ export const alertRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, 
         ...(kind ? { kind } : {}),
         ...(district ? { district } : {}),
       });
-      const access = ctx.alertAccess;
-      return { count: alerts.length, items: alerts.map((a) => ({ ...alertItem(a), ...access.meta(a) })) };
+      const meta = ctx.alertMeta ?? (() => ({ public: false, capStatus: 'Actual' }));
+      return { count: alerts.length, items: alerts.map((a) => ({ ...alertItem(a), ...meta(a) })) };
     },
   );
 };

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { REJECT_CATALOGUE, SENSOR_ID_PATTERN, toTaipeiIso, type DeadLetter, type RejectReason } from '../../domain/index.ts';
 import type { ApiContext } from '../context.ts';
-import { requireStaff } from '../staff/auth.ts';
+import { staffGuard } from '../staff/auth.ts';
 import { TAGS } from '../docs.ts';
 import { ERROR_RESPONSES, LimitParam, Localized, StringEnum } from '../schemas.ts';
 
@@ -58,7 +58,7 @@ function deadLetterItem(d: DeadLetter, maxChars: number) {
 export const deadLetterRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const Query = querySchema(ctx);
   // onRequest, not preHandler: an anonymous caller learns nothing, not even which query parameters are valid.
-  app.addHook('onRequest', requireStaff(ctx.verifyStaff, 'viewer'));
+  app.addHook('onRequest', staffGuard(ctx.verifyStaff, 'viewer'));
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/dead-letters',
     {

@@ -3,7 +3,7 @@
  * `{ error: { code, message, 'zh-TW' } }` (exporter/errors.ts), zh-TW and English.
  */
 export const STAFF_ERRORS = {
-  UNAUTHENTICATED: { status: 401, 'zh-TW': '需要有效的 API 權杖（Authorization: Bearer cs_…）', en: 'a valid API token is required (Authorization: Bearer cs_…)' },
+  UNAUTHENTICATED: { status: 401, 'zh-TW': '此路徑僅供值勤人員：請以有效的 API 權杖（Authorization: Bearer cs_…）存取或登入主控台；公開資料請見 /open-data', en: 'staff only: send a valid API token (Authorization: Bearer cs_…) or sign in to the console; public data is at /open-data' },
   FORBIDDEN: { status: 403, 'zh-TW': '此操作需要較高的角色權限', en: 'this action needs a higher role' },
   ALERT_NOT_FOUND: { status: 404, 'zh-TW': '找不到此警報', en: 'no such alert' },
   NOT_OPEN: { status: 409, 'zh-TW': '警報不在可執行此操作的狀態（已確認或已解除）', en: 'the alert is not in a state that allows this action (already acknowledged or resolved)' },

@@ -3,11 +3,11 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { toTaipeiIso } from '../../domain/index.ts';
 import { addStaff, roleAtLeast, verifyToken, type AlertService, type EngineAlert, type RuleSet, type StaffRole, type TokenRec } from '../../alerts/index.ts';
 import { clientError } from '../error-handler.ts';
-import { bearerToken } from './auth.ts';
+import { staffGuard } from './auth.ts';
 import { StaffError } from './errors.ts';
 
 export { STAFF_ERRORS, StaffError } from './errors.ts';
-export { bearerToken, requireStaff, type VerifyStaff } from './auth.ts';
+export { bearerToken, staffGuard, type VerifyStaff } from './auth.ts';
 
 export interface StaffRoutesOptions {
   readonly service: AlertService;
@@ -54,23 +54,6 @@ const NoteBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: 4000
 const ResolveBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
 const TokenBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]) }, { additionalProperties: false });
 
-/**
- * The staff auth hook (SA1) as a preHandler factory, shared with the admin API (exporter/admin):
- * sets `req.staff`, throws StaffError UNAUTHENTICATED / FORBIDDEN.
- */
-export function staffGuard(store: AlertService['store'], role: StaffRole) {
-  return async (req: FastifyRequest): Promise<void> => {
-    const auth = req.headers.authorization;
-    const q = (req.query as Record<string, unknown> | undefined)?.access_token;
-    const token = bearerToken(auth) ?? (req.url.includes('/stream') && typeof q === 'string' ? q : undefined); // OD-P4
-    // A console session (exporter/console, CO2/CO3) counts only when no token was presented.
-    const staff = verifyToken(store, token) ?? (token === undefined ? req.sessionStaff : undefined);
-    if (!staff) throw new StaffError('UNAUTHENTICATED');
-    if (!roleAtLeast(staff.role, role)) throw new StaffError('FORBIDDEN', `${staff.role} < ${role}`);
-    req.staff = staff;
-  };
-}
-
 export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o) => {
   const { service } = o;
   const now = o.now ?? Date.now;
@@ -88,7 +71,8 @@ export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o
     reply.header('cache-control', 'no-store'); // SA4
   });
 
-  const need = (role: StaffRole) => staffGuard(service.store, role);
+  const verify = (t: string | undefined) => verifyToken(service.store, t);
+  const need = (role: StaffRole, queryToken = false) => staffGuard(verify, role, { queryToken });
   const find = (id: string): EngineAlert => {
     const a = service.engine.get(id) ?? service.store.alerts.get(id);
     if (!a) throw new StaffError('ALERT_NOT_FOUND', id);
@@ -152,7 +136,7 @@ export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o
     return { rules: rules.rules.length, files: rules.files };
   });
 
-  app.get('/stream', { preHandler: need('viewer') }, async (req: FastifyRequest, reply: FastifyReply) => {
+  app.get('/stream', { preHandler: need('viewer', true) }, async (req: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
     const last = Number(req.headers['last-event-id']);
     service.sse.attach(reply.raw, Number.isFinite(last) ? last : undefined);

@@ -60,7 +60,7 @@ describe('aggregates, alerts and dead letters', () => {
     h = await startHarness(s.store, {
       limits: { deadLetterPayloadChars: 50 },
       verifyStaff: (t) => verifyToken(tokens, t),
-      alertAccess: { authorize: (a) => a === `Bearer ${STAFF}`, meta: (a) => ({ public: false, capStatus: a.ruleId.startsWith('drill.') ? 'Exercise' : 'Actual' }) },
+      alertMeta: (a) => ({ public: false, capStatus: a.ruleId.startsWith('drill.') ? 'Exercise' : 'Actual' }),
     });
   });
   after(async () => {
@@ -73,9 +73,8 @@ describe('aggregates, alerts and dead letters', () => {
   let tokenDir = '';
   let viewer = '';
 
-  const STAFF = 'staff-token-for-the-test';
   const json = async (path: string, status = 200) => {
-    const res = await fetch(h.url + path, { headers: { authorization: `Bearer ${path.startsWith('/api/v1/dead-letters') ? viewer : STAFF}` } });
+    const res = await fetch(h.url + path, { headers: { authorization: `Bearer ${viewer}` } });
     assert.equal(res.status, status, path);
     return (await res.json()) as Record<string, any>;
   };
@@ -123,7 +122,7 @@ describe('aggregates, alerts and dead letters', () => {
   });
 
   test('AL9 /api/v1/alerts is staff only: 401 without or with a wrong token, coded and bilingual', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: STAFF }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: viewer }] as Record<string, string>[]) {
       const res = await fetch(h.url + '/api/v1/alerts', { headers });
       assert.equal(res.status, 401);
       assert.equal(res.headers.get('cache-control'), 'no-store');
@@ -144,7 +143,7 @@ describe('aggregates, alerts and dead letters', () => {
   });
 
   test('alerts filter by state list, kind and district; never cached', async () => {
-    const res = await fetch(h.url + '/api/v1/alerts?state=open,acknowledged', { headers: { authorization: `Bearer ${STAFF}` } });
+    const res = await fetch(h.url + '/api/v1/alerts?state=open,acknowledged', { headers: { authorization: `Bearer ${viewer}` } });
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const body = (await res.json()) as Record<string, any>;
     assert.deepEqual(body.items.map((a: any) => a.state).sort(), ['acknowledged', 'open']);
