@@ -94,7 +94,10 @@ export function applyVerdict(slot: Slot, v: Verdict, ts: number, flap: FlapPolic
     if (v.severity === cur.severity && (v.threshold === cur.threshold || !Number.isFinite(v.threshold))) {
       // Same level: keep value/trend current for the API without emitting (LC2).
       cur.value = finite(v.value, cur.value);
-      if (v.trendPerHour !== undefined) cur.trendPerHour = v.trendPerHour;
+      if (v.trendPerHour !== undefined) {
+        cur.trendPerHour = v.trendPerHour;
+        cur.message = verdictMessage(slot.name, v, false); // a trend rule's text names the current trend and ETA (FE3, RC4)
+      }
       if (v.etaMinutes !== undefined) cur.etaMinutes = v.etaMinutes;
       else delete cur.etaMinutes; // FE3: no ETA once the level is passed or the trend reverses
       return;

@@ -34,6 +34,20 @@ describe('engine lifecycle (LC1–LC5, AE1–AE4)', () => {
     assert.match(opened[0]!.alert.message.en, /Nankan/);
   });
 
+  it('RC4/FE3 an open rise alert\'s text follows the trend: next level while below it, no level once passed, no change emitted', () => {
+    const rise = { id: 'rise', type: 'rate-of-change', field: 'currentLevel', windowMinutes: 10, rise: 0.2, severity: 'warning', label: L('rising'), etaLevels: [2, 3, 4].map((at, i) => ({ at, label: { 'zh-TW': `${3 - i}級`, en: `L${3 - i}` } })) };
+    const e = createAlertEngine({ rules: ruleSet([rise]) });
+    const at = (min: number, v: number) => e.onReading(reading(river, T0 + min * MIN, { currentLevel: v }), river);
+    at(0, 1.0);
+    assert.deepEqual(types(at(10, 1.5)), ['opened:warning:open']);
+    assert.match(e.open()[0]!.message.en, /L3 in about 10 minutes, L1 in about 50 minutes/);
+    assert.deepEqual(at(15, 2.5), [], 'same severity: nothing emitted');
+    assert.match(e.open()[0]!.message.en, /L2 in about \d+ minutes, L1 in about \d+ minutes/, 'level 3 passed: the next level is 2');
+    assert.deepEqual(at(20, 4.2), []);
+    assert.doesNotMatch(e.open()[0]!.message.en, /in about/, 'level 1 passed: no estimate');
+    assert.equal(e.open()[0]!.etaMinutes, undefined);
+  });
+
   it('acknowledge stops nothing else but a rise in severity needs a new ack', () => {
     const e = createAlertEngine({ rules: ruleSet([riverRule]) });
     const [o] = e.onReading(reading(river, T0, { currentLevel: 2.5 }), river);
