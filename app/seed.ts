@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import YAML, { isMap, isSeq } from 'yaml';
-import { Registry, hashSecret, newSecret, type RegistryDocT } from '../registry/index.ts';
+import { Registry, hashSecret, isLineFile, newSecret, renderLines, type RegistryDocT } from '../registry/index.ts';
 
 export const DEMO_REGISTRY = fileURLToPath(new URL('../config/registry.demo.yaml', import.meta.url));
 
@@ -44,7 +44,8 @@ export async function seedRegistry(registryFile: string, dataDir: string, logger
     if (!isSeq(seq)) continue;
     for (const item of seq.items) if (isMap(item)) item.set('secretHash', hashes.get(`${section}:${String(item.get('id'))}`));
   }
-  const out = ydoc.toString({ lineWidth: 0 });
+  // RG8: a registry path ending in .ndjson/.jsonl gets the demo as NDJSON lines.
+  const out = isLineFile(registryFile) ? renderLines(ydoc.toJS() as RegistryDocT) : ydoc.toString({ lineWidth: 0 });
   Registry.parse(out, registryFile);
   await mkdir(path.dirname(registryFile), { recursive: true });
   await mkdir(path.dirname(credentialsPath(dataDir)), { recursive: true });

@@ -51,7 +51,7 @@ export const KIND_MIX: readonly { kind: FleetKind; share: number; intervalSecond
   { kind: 'river', share: 0.05, intervalSeconds: 600 },
 ];
 
-const DISTRICTS = Array.from({ length: 13 }, (_, i) => String(68_000_010 + i * 10));
+export const DISTRICTS = Array.from({ length: 13 }, (_, i) => String(68_000_010 + i * 10));
 const SHORT: Record<FleetKind, string> = { streetlight: 'sl', 'air-quality': 'aq', parking: 'pk', 'road-flood': 'rf', river: 'rv' };
 
 function kindAt(i: number): (typeof KIND_MIX)[number] {
@@ -62,7 +62,7 @@ function kindAt(i: number): (typeof KIND_MIX)[number] {
   return KIND_MIX[0]!;
 }
 
-function sensorDoc(s: FleetSensor, i: number): SensorDocT {
+export function sensorDoc(s: FleetSensor, i: number): SensorDocT {
   const kind = s.kind === 'road-flood' || s.kind === 'river' ? 'water-level' : s.kind;
   const params: Record<string, unknown> =
     s.kind === 'streetlight' ? { schedule: { on: '17:30', off: '06:00' }, ratedPowerW: 150 }

@@ -1,27 +1,29 @@
 /**
  * How long a live registry change takes to apply (RG1: validated, written to disk with fsync,
  * applied in memory, announced) and what it costs, for a registry of N sensors.
- * Usage: node --expose-gc --import tsx bench/registry-change.ts 10000   (or 100000)
+ * Usage: node --expose-gc --import tsx bench/registry-change.ts 10000 [yaml|ndjson]   (or 100000)
  * The scrypt hash of a new secret (~0.1 s CPU, deliberately slow) comes on top of an add or rotate.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Registry, RegistryWriter, hashSecret } from '../registry/index.ts';
+import { Registry, RegistryWriter, hashSecret, renderLines } from '../registry/index.ts';
 
 const n = Number(process.argv[2] ?? 10_000);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 const dir = mkdtempSync(path.join(tmpdir(), 'civic-regbench-'));
-const file = path.join(dir, 'registry.yaml');
+const format = process.argv[3] === 'ndjson' ? 'ndjson' : 'yaml';
+const file = path.join(dir, `registry.${format}`);
 const hash = await hashSecret('bench');
 const lines = ['# bench registry: comments must survive', 'districts:', '  - { code: "68000010", name: { zh-TW: 桃園區, en: Taoyuan District } }', 'gateways:', `  - { id: gw-1, name: { zh-TW: 閘道, en: Gateway }, secretHash: '${hash}' }`, 'sensors:'];
 for (let i = 0; i < n; i++) {
   const direct = i % 2 === 0;
   lines.push(`  - id: s-${i}`, '    kind: parking', `    name: { zh-TW: "停車場 ${i}", en: "Car park ${i}" }`, '    district: "68000010"', `    location: { lat: 24.9${i % 10}, lon: 121.2${i % 7} }`, '    params: { capacity: 100 }', direct ? `    secretHash: '${hash}'` : '    gateway: gw-1');
 }
-writeFileSync(file, lines.join('\n') + '\n');
+// RG8: the same registry as NDJSON lines.
+writeFileSync(file, format === 'ndjson' ? renderLines(Registry.documentOf(lines.join('\n'), 'bench.yaml')) : lines.join('\n') + '\n');
 
 const t0 = performance.now();
 const registry = await Registry.load(file);

@@ -102,8 +102,18 @@ function addCommonCommands(cmd: Command, kind: EntryKind): void {
     });
 }
 
-/** `civicstream sensors …`, `gateways …`, `integrations …`, `status`. */
+/** `civicstream sensors …`, `gateways …`, `integrations …`, `registry convert`, `status`. */
 export function registerSensorCommands(program: Command): void {
+  program
+    .command('registry')
+    .description('登錄檔格式 registry file formats')
+    .command('convert <from> <to>')
+    .description('YAML ⇄ NDJSON（大型感測網用的逐行格式，RG8）/ convert a registry between YAML and NDJSON (the line format for large fleets, RG8); both validated')
+    .action(async (from: string, to: string) => {
+      const registry = await Registry.load(from);
+      await Registry.save(to, await registry.document());
+      out(`${registry.size} sensors → ${to}\n`);
+    });
   const sensors = program.command('sensors').description('管理感測器登錄 manage the sensor registry (through the running server when there is one)');
   sensors
     .command('list')

@@ -1,6 +1,7 @@
-// RG1/RG6: renders and writes the registry YAML off the main thread, so that re-rendering a
+// RG1/RG6/RG8: renders and writes the registry file (YAML, or NDJSON lines) off the main thread, so that re-rendering a
 // 10,000-entry document (seconds) never stalls the broker's event loop. Plain JavaScript so it
 // runs in a worker thread without the TypeScript loader. Owned by registry/writer.ts.
+import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import YAML, { isMap, isSeq } from 'yaml';
@@ -82,15 +83,108 @@ async function write(file, edits) {
   return docStamp;
 }
 
+// RG8: an NDJSON registry is a header line and one sensor per line. Unchanged lines are written
+// back as they were read; an edit re-serialises only its own line (or the header).
+const LINE = /\.(ndjson|jsonl)$/i;
+let lineDoc; // { header, sensors: Map<id, line text> }
+
+function lineId(text) {
+  // Our own files start every entry with its id; anything else is parsed.
+  const m = /^\{"id":"([^"\\]+)"/.exec(text);
+  return m ? m[1] : JSON.parse(text).id;
+}
+
+async function readLines(file) {
+  let header;
+  const sensors = new Map();
+  let rest = '';
+  const take = (line) => {
+    if (line.trim() === '') return;
+    if (header === undefined) header = JSON.parse(line);
+    else sensors.set(String(lineId(line)), line);
+  };
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop();
+    for (const p of parts) take(p.endsWith('\r') ? p.slice(0, -1) : p);
+  }
+  take(rest);
+  return { header, sensors };
+}
+
+function patched(obj, patch) {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null || (k === 'disabled' && v === false)) delete obj[k];
+    else obj[k] = v;
+  }
+  return obj;
+}
+
+function applyLines(edits) {
+  for (const e of edits) {
+    if (e.kind === 'sensor') {
+      const line = lineDoc.sensors.get(e.id);
+      if (e.op === 'add') lineDoc.sensors.set(e.id, JSON.stringify(e.entry));
+      else if (line === undefined) throw new Error(`registry file has no sensor ${e.id}`);
+      else if (e.op === 'delete') lineDoc.sensors.delete(e.id);
+      else lineDoc.sensors.set(e.id, JSON.stringify(patched(JSON.parse(line), e.patch)));
+      continue;
+    }
+    const key = SECTION[e.kind];
+    const list = (lineDoc.header[key] ??= []);
+    if (e.op === 'add') {
+      list.push(e.entry);
+      continue;
+    }
+    const i = list.findIndex((x) => x.id === e.id);
+    if (i < 0) throw new Error(`registry file has no ${e.kind} ${e.id}`);
+    if (e.op === 'delete') list.splice(i, 1);
+    else list[i] = patched(list[i], e.patch);
+  }
+}
+
+async function writeLines(file, edits) {
+  const stamp = await stampOf(file);
+  if (!lineDoc || stamp !== docStamp) lineDoc = await readLines(file);
+  try {
+    applyLines(edits);
+  } catch (err) {
+    lineDoc = undefined;
+    throw err;
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.write(`${JSON.stringify(lineDoc.header)}\n`);
+    let batch = [];
+    for (const line of lineDoc.sensors.values()) {
+      batch.push(line);
+      if (batch.length === 4096) {
+        await fh.write(`${batch.join('\n')}\n`);
+        batch = [];
+      }
+    }
+    if (batch.length) await fh.write(`${batch.join('\n')}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  docStamp = await stampOf(file);
+  return docStamp;
+}
+
 parentPort.on('message', (m) => {
   if (m.type === 'release') {
     doc = undefined;
+    lineDoc = undefined;
     return;
   }
-  write(m.file, m.edits).then(
+  (LINE.test(m.file) ? writeLines : write)(m.file, m.edits).then(
     (stamp) => parentPort.postMessage({ seq: m.seq, ok: true, stamp }),
     (err) => {
       doc = undefined;
+      lineDoc = undefined;
       parentPort.postMessage({ seq: m.seq, ok: false, error: String(err && err.message ? err.message : err) });
     },
   );

@@ -2,11 +2,14 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { KINDS, type District, type Gateway, type LocalizedText, type Sensor } from '../domain/index.ts';
-import { GatewayDoc, IntegrationDoc, RegistryDoc, SensorDoc, type GatewayDocT, type IntegrationDocT, type RegistryDocT, type SensorDocT } from './schema.ts';
+import { fileChunks, isLineFile, parseLine, renderLines, textLines, type Line, type LineHeaderT } from './lines.ts';
+import { GatewayDoc, IntegrationDoc, LineHeader, RegistryDoc, SensorDoc, type GatewayDocT, type IntegrationDocT, type RegistryDocT, type SensorDocT } from './schema.ts';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validateDoc = ajv.compile<RegistryDocT>(RegistryDoc);
+const validateHeader = ajv.compile<LineHeaderT>(LineHeader);
 export const validateSensorDoc = ajv.compile<SensorDocT>(SensorDoc);
+const quickSensorDoc = new Ajv({ allErrors: false, useDefaults: true, strict: false }).compile<SensorDocT>(SensorDoc);
 export const validateGatewayDoc = ajv.compile<GatewayDocT>(GatewayDoc);
 export const validateIntegrationDoc = ajv.compile<IntegrationDocT>(IntegrationDoc);
 export const validateParams = Object.fromEntries(
@@ -60,6 +63,8 @@ export interface RegistryChange {
 /** The registry YAML shape of a gateway, as stored (the admin API hides `secretHash`). */
 export type GatewayEntry = GatewayDocT;
 
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 function buildSensor(s: SensorDocT, district: District): Sensor {
   return Object.freeze({
     id: s.id,
@@ -69,7 +74,7 @@ function buildSensor(s: SensorDocT, district: District): Sensor {
     location: s.location,
     intervalSeconds: s.intervalSeconds ?? KINDS[s.kind].defaultIntervalSeconds,
     params: Object.freeze({ ...s.params }),
-    tags: Object.freeze([...(s.tags ?? [])]),
+    tags: s.tags?.length ? Object.freeze([...s.tags]) : NO_TAGS,
     ...(s.gateway ? { gateway: s.gateway } : {}),
     ...(s.secretHash ? { secretHash: s.secretHash } : {}),
   });
@@ -84,6 +89,48 @@ function buildIntegration(i: IntegrationDocT): Integration {
     ...(i.secretHash ? { secretHash: i.secretHash } : {}),
     ...(i.disabled ? { disabled: true } : {}),
   });
+}
+
+/** What the cross-entry checks of one document remember while its sensors are checked. */
+interface Checks {
+  readonly codes: Set<string>;
+  readonly gateways: Set<string>;
+  readonly integrations: Set<string>;
+  /** Sensor ids checked so far (a line registry uses its own map instead of a second set). */
+  seen: { has(id: string): boolean; add(id: string): unknown };
+  readonly problems: string[];
+}
+
+/** Districts (closed rings), gateways and integrations: everything but the sensors. */
+function checkHeader(doc: RegistryDocT, prefix: string): Checks {
+  const problems: string[] = [];
+  doc.districts.forEach((d, i) => {
+    // RFC 7946 §3.1.6: a linear ring is closed (first position = last position).
+    const rings = d.boundary ? (d.boundary.type === 'Polygon' ? d.boundary.coordinates : d.boundary.coordinates.flat()) : [];
+    if (rings.some((r) => r[0]![0] !== r[r.length - 1]![0] || r[0]![1] !== r[r.length - 1]![1])) problems.push(`${prefix}/districts/${i} (${d.code})/boundary a ring is not closed (first position must equal the last)`);
+  });
+  const gateways = new Set((doc.gateways ?? []).map((g) => g.id));
+  const integrations = new Set<string>();
+  (doc.integrations ?? []).forEach((g, i) => {
+    const at = `${prefix}/integrations/${i} (${g.id})`;
+    if (gateways.has(g.id) || integrations.has(g.id)) problems.push(`${at} id is already used by another principal`);
+    integrations.add(g.id);
+    (g.publish ?? []).forEach((p, j) => {
+      if (!isOwnIntegrationPattern(g.id, p)) problems.push(`${at}/publish/${j} must lie under integrations/${g.id}/`);
+    });
+  });
+  return { codes: new Set(doc.districts.map((d) => d.code)), gateways, integrations, seen: new Set(), problems };
+}
+
+function checkSensor(s: SensorDocT, at: string, c: Checks): void {
+  if (c.seen.has(s.id)) c.problems.push(`${at} duplicate sensor id`);
+  else if (c.gateways.has(s.id)) c.problems.push(`${at} id is also a gateway id`);
+  else if (c.integrations.has(s.id)) c.problems.push(`${at} id is already used by another principal (an integration)`);
+  c.seen.add(s.id);
+  if (!c.codes.has(s.district)) c.problems.push(`${at}/district unknown district code "${s.district}"`);
+  if (s.gateway !== undefined && !c.gateways.has(s.gateway)) c.problems.push(`${at}/gateway unknown gateway "${s.gateway}"`);
+  const check = validateParams[s.kind];
+  if (!check(s.params)) c.problems.push(...describe(check.errors, `${at}/params`));
 }
 
 /**
@@ -122,7 +169,9 @@ export class Registry {
     }
   }
 
+  /** A registry file's text: YAML, or NDJSON lines when the file name says so (RG8). */
   static parse(text: string, file: string): Registry {
+    if (isLineFile(file)) return Registry.fromLines(textLines(text), file);
     let raw: unknown;
     try {
       raw = YAML.parse(text);
@@ -131,38 +180,68 @@ export class Registry {
     }
     if (!validateDoc(raw)) throw new RegistryError(file, describe(validateDoc.errors, ''));
     const doc = raw;
-    const problems: string[] = [];
-    const codes = new Set(doc.districts.map((d) => d.code));
-    doc.districts.forEach((d, i) => {
-      // RFC 7946 §3.1.6: a linear ring is closed (first position = last position).
-      const rings = d.boundary ? (d.boundary.type === 'Polygon' ? d.boundary.coordinates : d.boundary.coordinates.flat()) : [];
-      if (rings.some((r) => r[0]![0] !== r[r.length - 1]![0] || r[0]![1] !== r[r.length - 1]![1])) problems.push(`/districts/${i} (${d.code})/boundary a ring is not closed (first position must equal the last)`);
-    });
-    const gateways = new Set((doc.gateways ?? []).map((g) => g.id));
-    const seen = new Set<string>(gateways);
-    doc.sensors.forEach((s, i) => {
-      const at = `/sensors/${i} (${s.id})`;
-      if (seen.has(s.id)) problems.push(gateways.has(s.id) ? `${at} id is also a gateway id` : `${at} duplicate sensor id`);
-      seen.add(s.id);
-      if (!codes.has(s.district)) problems.push(`${at}/district unknown district code "${s.district}"`);
-      if (s.gateway !== undefined && !gateways.has(s.gateway)) problems.push(`${at}/gateway unknown gateway "${s.gateway}"`);
-      const check = validateParams[s.kind];
-      if (!check(s.params)) problems.push(...describe(check.errors, `${at}/params`));
-    });
-    (doc.integrations ?? []).forEach((g, i) => {
-      const at = `/integrations/${i} (${g.id})`;
-      if (seen.has(g.id)) problems.push(`${at} id is already used by another principal`);
-      seen.add(g.id);
-      (g.publish ?? []).forEach((p, j) => {
-        if (!isOwnIntegrationPattern(g.id, p)) problems.push(`${at}/publish/${j} must lie under integrations/${g.id}/`);
-      });
-    });
-    if (problems.length) throw new RegistryError(file, problems);
+    const c = checkHeader(doc, '');
+    doc.sensors.forEach((sd, i) => checkSensor(sd, `/sensors/${i} (${sd.id})`, c));
+    if (c.problems.length) throw new RegistryError(file, c.problems);
     return new Registry(file, doc);
   }
 
+  /** Loads a registry file: YAML, or NDJSON streamed line by line (RG8). */
   static async load(file: string): Promise<Registry> {
+    if (isLineFile(file)) return Registry.fromLines(fileChunks(file), file);
     return Registry.parse(await readFile(file, 'utf8'), file);
+  }
+
+  /**
+   * RG8: header line, then one sensor per line; each line is parsed, validated and built before
+   * the next is read, so only the built Sensor objects stay. Problems name their line number;
+   * after 100 the rest are counted, not listed.
+   */
+  private static fromLines(lines: Iterable<Line>, file: string): Registry;
+  private static fromLines(lines: AsyncIterable<Line[]>, file: string): Promise<Registry>;
+  private static fromLines(lines: Iterable<Line> | AsyncIterable<Line[]>, file: string): Registry | Promise<Registry> {
+    let registry: Registry | undefined;
+    let c: Checks | undefined;
+    let more = 0;
+    const problem = (p: string) => (c!.problems.length < 100 ? c!.problems.push(p) : more++);
+    const take = (l: Line): void => {
+      const parsed = parseLine(l);
+      if (registry === undefined) {
+        if ('problem' in parsed) throw new RegistryError(file, [parsed.problem]);
+        if (!validateHeader(parsed.value)) throw new RegistryError(file, describe(validateHeader.errors, `line ${l.no}: header `));
+        c = checkHeader({ ...parsed.value, sensors: [] }, `line ${l.no}: header `);
+        const r = new Registry(file, { ...parsed.value, sensors: [] });
+        c.seen = { has: (id) => r.byId.has(id), add: () => undefined };
+        registry = r;
+        return;
+      }
+      if ('problem' in parsed) return void problem(parsed.problem);
+      const sd = parsed.value;
+      // The first-error validator on the way; all errors only for a line that fails.
+      if (!quickSensorDoc(sd) && !validateSensorDoc(sd)) return void describe(validateSensorDoc.errors, `line ${l.no}: sensor `).forEach(problem);
+      const before = c!.problems.length;
+      checkSensor(sd, `line ${l.no} (${sd.id})`, c!);
+      if (c!.problems.length === before) registry.addSensorDoc(sd);
+    };
+    const finish = (): Registry => {
+      if (registry === undefined) throw new RegistryError(file, ['line 1: the header line is missing']);
+      if (more) c!.problems.push(`… and ${more} more problems`);
+      if (c!.problems.length) throw new RegistryError(file, c!.problems);
+      return registry;
+    };
+    if (Symbol.asyncIterator in lines) {
+      return (async () => {
+        for await (const chunk of lines) for (const l of chunk) take(l);
+        return finish();
+      })();
+    }
+    for (const l of lines) take(l);
+    return finish();
+  }
+
+  private addSensorDoc(sd: SensorDocT): void {
+    this.byId.set(sd.id, buildSensor(sd, this.districtsByCode.get(sd.district) as District));
+    if (sd.disabled) this.disabledSensors.add(sd.id);
   }
 
   sensor(id: string): Sensor | undefined {
@@ -310,16 +389,24 @@ export class Registry {
     }
   }
 
-  /** The YAML document as it is on disk now, validated, for edits by the CLI. */
+  /** The document as it is on disk now, validated, for edits by the CLI. */
   async document(): Promise<RegistryDocT> {
     const text = await readFile(this.file, 'utf8');
     Registry.parse(text, this.file);
-    return YAML.parse(text) as RegistryDocT;
+    return Registry.documentOf(text, this.file);
   }
 
-  /** Writes a document atomically (temp file + rename) after validating it. Loses comments: edits use RegistryWriter. */
+  /** A file's text as a document (YAML, or the NDJSON lines of RG8); not validated. */
+  static documentOf(text: string, file: string): RegistryDocT {
+    if (!isLineFile(file)) return YAML.parse(text) as RegistryDocT;
+    const [head, ...rest] = [...textLines(text)].map((l) => JSON.parse(l.text) as Record<string, unknown>);
+    const { format: _f, version: _v, ...header } = head ?? {};
+    return { ...(header as Omit<RegistryDocT, 'sensors'>), sensors: rest as SensorDocT[] };
+  }
+
+  /** Writes a document atomically (temp file + rename) after validating it, as YAML or NDJSON by the file name. Loses comments: edits use RegistryWriter. */
   static async save(file: string, doc: RegistryDocT): Promise<Registry> {
-    const text = YAML.stringify(doc, { lineWidth: 0 });
+    const text = isLineFile(file) ? renderLines(doc) : YAML.stringify(doc, { lineWidth: 0 });
     const registry = Registry.parse(text, file);
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, text, { mode: 0o600 });

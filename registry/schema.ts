@@ -75,6 +75,18 @@ export const RegistryDoc = Type.Object(
   { additionalProperties: false },
 );
 
+/** RG8 The header line of an NDJSON registry: the document without its sensors, plus format and version. */
+export const LineHeader = Type.Object(
+  {
+    format: Type.Literal('civicstream-registry'),
+    version: Type.Literal(1),
+    districts: Type.Array(DistrictDoc),
+    gateways: Type.Optional(Type.Array(GatewayDoc)),
+    integrations: Type.Optional(Type.Array(IntegrationDoc)),
+  },
+  { additionalProperties: false },
+);
+
 export type RegistryDocT = Static<typeof RegistryDoc>;
 export type SensorDocT = Static<typeof SensorDoc>;
 export type GatewayDocT = Static<typeof GatewayDoc>;

@@ -150,7 +150,7 @@ export class RegistryWriter {
       return;
     }
     if (stamp === this.fileStamp) return;
-    const fresh = Registry.parse(await readFile(this.registry.file, 'utf8'), this.registry.file);
+    const fresh = await Registry.load(this.registry.file);
     const before = new Map<string, string | undefined>();
     for (const s of this.registry.sensors()) before.set(s.id, s.secretHash);
     for (const g of this.registry.gatewayEntries()) before.set(g.id, g.secretHash);
