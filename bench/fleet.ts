@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hashSecret, newSecret, type RegistryDocT, type SensorDocT } from '../registry/index.ts';
+import { hashSecret, newSecret, renderLines, type RegistryDocT, type SensorDocT } from '../registry/index.ts';
 
 /**
  * The benchmark fleet: a registry of N sensors of all four kinds, most of them behind
@@ -99,7 +99,7 @@ export function planFleet(spec: FleetSpec): { sensors: FleetSensor[]; gateways: 
 /** Loads the cached fleet for `spec` or generates it (hashing every secret in parallel once). */
 export async function ensureFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
   const name = `fleet-${spec.sensors}-${spec.direct}-${spec.probes}-${spec.perGateway}`;
-  const registryFile = path.resolve(dir, `${name}.registry.yaml`);
+  const registryFile = path.resolve(dir, `${name}.registry.ndjson`); // RG8: the line format large fleets use
   const secretsFile = path.resolve(dir, `${name}.secrets.json`);
   const { sensors, gateways } = planFleet(spec);
   if (existsSync(registryFile) && existsSync(secretsFile)) {
@@ -123,9 +123,9 @@ export async function ensureFleet(dir: string, spec: FleetSpec): Promise<Fleet> 
     sensors: sensors.map((s, i) => ({ ...sensorDoc(s, i), ...(s.gateway ? {} : { secretHash: hashes[s.id]! }) })),
   };
   await mkdir(dir, { recursive: true });
-  // JSON is valid YAML and ~10× faster to write and parse for 100,000 entries.
+  // RG8 NDJSON: at 100,000 sensors it loads in ≈ 1.3 s where YAML takes ≈ 40 s.
   const tmp = `${registryFile}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(doc), { mode: 0o600 });
+  await writeFile(tmp, renderLines(doc), { mode: 0o600 });
   await rename(tmp, registryFile);
   await writeFile(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
   return { spec, registryFile, sensors, gateways, secrets };
