@@ -4,8 +4,7 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   AQI_TABLE_VERSION, alertAnnotations, byDistrict, bySensor, districtVariable, influx, legend, newDashboard, pm25BandText, pm25Bands,
-  reduce, tagVariable,
-} from './shared.ts';
+  reduce, tagVariable, AGG_MEASUREMENT, measurementOf } from './shared.ts';
 
 /**
  * 空氣品質 Air quality. The district panel shows the PM2.5 concentration indicator MOENV
@@ -15,7 +14,7 @@ import {
  * coincide with the AQI bands by construction of the breakpoint table.
  */
 
-const MEASUREMENT = '"air_quality"';
+const MEASUREMENT = `"${measurementOf('air-quality')}"`;
 const UG_M3 = 'conμgm3';
 
 function pm25MovingByDistrict(): timeseries.PanelBuilder {
@@ -23,7 +22,7 @@ function pm25MovingByDistrict(): timeseries.PanelBuilder {
   // panel costs the same for 10 or 10,000 sensors. 12 h before the range start feed the window.
   const query =
     `SELECT 0.5 * moving_average(mean("mean"), 12) + 0.5 * moving_average(mean("mean"), 4) AS "pm25_moving" ` +
-    `FROM "agg_1h"."agg_1h" WHERE time >= \${__from}ms - 12h AND time <= \${__to}ms ` +
+    `FROM "${AGG_MEASUREMENT['1h']}"."${AGG_MEASUREMENT['1h']}" WHERE time >= \${__from}ms - 12h AND time <= \${__to}ms ` +
     `AND "scope" = 'district' AND "kind" = 'air-quality' AND "field" = 'pm25' AND "key" =~ /^$district$/ ` +
     `GROUP BY time(1h), "key" fill(none)`;
   return new timeseries.PanelBuilder()

@@ -7,8 +7,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { KINDS, KIND_NAMES } from '../../domain/index.ts';
 import {
   READINGS_FROM, SEVERITY_COLOURS, alertAnnotations, byDistrict, byKind, bySensor, columns, districtVariable, hideFields,
-  influx, kindVariable, legend, measurementOf, newDashboard, reduce, tagVariable, thresholds,
-} from './shared.ts';
+  influx, kindVariable, legend, measurementOf, newDashboard, reduce, tagVariable, thresholds, M_SENSOR_META, M_ALERTS } from './shared.ts';
 
 /**
  * 城市總覽 City overview: every sensor on a map coloured by liveness, the open alerts,
@@ -25,7 +24,7 @@ const SILENT_WINDOW_S = 3 * Math.max(...KIND_NAMES.map((k) => KINDS[k].defaultIn
 function sensorMap(): geomap.PanelBuilder {
   const meta = influx(
     `SELECT last("lat") AS "lat", last("lon") AS "lon", last("name_zh") AS "name_zh", last("name_en") AS "name_en", last("interval_s") AS "interval_s" ` +
-      `FROM "sensor_meta" WHERE ${byDistrict} AND ${byKind} GROUP BY "sensor_id", "kind", "district"`,
+      `FROM "${M_SENSOR_META}" WHERE ${byDistrict} AND ${byKind} GROUP BY "sensor_id", "kind", "district"`,
     { refId: 'A', format: 'table' },
   );
   // Counted up to the end of the dashboard range (${__to}), so a past range shows the state then.
@@ -80,7 +79,7 @@ function openAlerts(): table.PanelBuilder {
   const latest =
     `SELECT last("state") AS "state", last("sev") AS "severity", last("message_zh") AS "message_zh", last("message_en") AS "message_en", ` +
     `last("value") AS "value", last("threshold") AS "threshold", last("opened_at") AS "opened_at" ` +
-    `FROM (SELECT "state", "severity" AS "sev", "message_zh", "message_en", "value", "threshold", "opened_at" FROM "alert_events" ` +
+    `FROM (SELECT "state", "severity" AS "sev", "message_zh", "message_en", "value", "threshold", "opened_at" FROM "${M_ALERTS}" ` +
     `WHERE time > now() - 30d AND ${byDistrict} AND ${byKind}) GROUP BY "subject", "rule_id", "kind", "district"`;
   const query =
     `SELECT "severity" AS "severity", "state" AS "state", "message_zh" AS "message_zh", "message_en" AS "message_en", "value" AS "value", ` +

@@ -3,11 +3,11 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { alertAnnotations, byDistrict, bySensor, districtVariable, influx, legend, newDashboard, reduce, tagVariable, thresholds } from './shared.ts';
+import { alertAnnotations, byDistrict, bySensor, districtVariable, influx, legend, newDashboard, reduce, tagVariable, thresholds, measurementOf } from './shared.ts';
 
 /** 停車場 Parking: occupancy and free spaces per lot (FIWARE OffStreetParking fields). */
 
-const MEASUREMENT = '"parking"';
+const MEASUREMENT = `"${measurementOf('parking')}"`;
 const scope = `${byDistrict} AND ${bySensor}`;
 
 /**

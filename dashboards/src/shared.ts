@@ -1,7 +1,8 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { KIND_NAMES, type SensorKind } from '../../domain/index.ts';
+import { KIND_NAMES } from '../../domain/index.ts';
+import { AGG_MEASUREMENT, M_ALERTS, M_DEAD_LETTERS, M_PIPELINE, M_SENSOR_META, measurementOf } from '../../storage/index.ts';
 
 /**
  * Shared pieces of every civicstream dashboard: the datasource, the InfluxQL target
@@ -13,10 +14,8 @@ import { KIND_NAMES, type SensorKind } from '../../domain/index.ts';
 export const DATASOURCE_UID = 'civic-influx';
 export const DATASOURCE: common.DataSourceRef = { type: 'influxdb', uid: DATASOURCE_UID };
 
-/** Readings live in one measurement per kind; InfluxQL identifiers avoid '-', so 'air-quality' → 'air_quality'. */
-export function measurementOf(kind: SensorKind): string {
-  return kind.replace(/-/g, '_');
-}
+/** The InfluxDB schema's names come from the storage stage, which writes them (one measurement per kind). */
+export { AGG_MEASUREMENT, M_ALERTS, M_DEAD_LETTERS, M_PIPELINE, M_SENSOR_META, measurementOf };
 
 /** Regex source over every reading measurement, derived from the kind list so a fifth kind needs no edit here. */
 export const READINGS_FROM = `/^(${KIND_NAMES.map(measurementOf).join('|')})$/`;
@@ -101,7 +100,7 @@ export function alertAnnotations(kindRegex: string): dashboard.AnnotationQueryBu
   const layer = (name: string, colour: string, typeCond: string) => {
     const query =
       `SELECT "message_zh" AS "text", "message_en" AS "message_en", "severity" AS "severity", "type" AS "type", "subject" AS "subject", "rule_id" AS "rule_id" ` +
-      `FROM "alert_events" WHERE $timeFilter AND ${byDistrict} AND "kind" =~ ${kindRegex} AND ${typeCond}`;
+      `FROM "${M_ALERTS}" WHERE $timeFilter AND ${byDistrict} AND "kind" =~ ${kindRegex} AND ${typeCond}`;
     // Grafana's InfluxQL annotation editor keeps the query and column mapping on the target.
     const target = influx(query, {
       refId: 'Anno',

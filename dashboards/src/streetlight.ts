@@ -3,11 +3,11 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { alertAnnotations, byDistrict, bySensor, columns, districtVariable, hideFields, influx, legend, newDashboard, reduce, tagVariable, thresholds } from './shared.ts';
+import { alertAnnotations, byDistrict, bySensor, columns, districtVariable, hideFields, influx, legend, newDashboard, reduce, tagVariable, thresholds, measurementOf } from './shared.ts';
 
 /** 智慧路燈 Smart streetlights: failures, power draw and burning hours (FIWARE Streetlight fields). */
 
-const MEASUREMENT = '"streetlight"';
+const MEASUREMENT = `"${measurementOf('streetlight')}"`;
 
 /**
  * A lamp counts as burning while it draws more than this (W): controllers and drivers draw

@@ -2,14 +2,14 @@ import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { SEVERITY_COLOURS, alertAnnotations, byDistrict, bySensor, districtVariable, influx, legend, newDashboard, reduce, tagVariable, thresholds } from './shared.ts';
+import { SEVERITY_COLOURS, alertAnnotations, byDistrict, bySensor, districtVariable, influx, legend, newDashboard, reduce, tagVariable, thresholds, M_SENSOR_META, measurementOf } from './shared.ts';
 
 /**
  * 水位 Water level: river stations against their own warning lines (三級/二級/一級警戒,
  * level 1 the most severe), the rise rate that drives time-to-threshold, and road flood depth.
  */
 
-const MEASUREMENT = '"water_level"';
+const MEASUREMENT = `"${measurementOf('water-level')}"`;
 const byStation = `"sensor_id" =~ /^$station$/`;
 
 /**
@@ -33,7 +33,7 @@ function levelAgainstWarningLines(): timeseries.PanelBuilder {
   // far below level 3 goes first and all three warning lines stay visible.
   const lines = influx(
     `SELECT last("warning_level3") - 1000000 AS "base", last("warning_level3") AS "warning_level3", last("warning_level2") AS "warning_level2", ` +
-      `last("warning_level1") AS "warning_level1" FROM "sensor_meta" WHERE ${byStation}`,
+      `last("warning_level1") AS "warning_level1" FROM "${M_SENSOR_META}" WHERE ${byStation}`,
     { refId: 'B', format: 'table' },
   );
   const line = (fieldName: string, color: string) => ({ fieldName, handlerKey: 'threshold1', handlerArguments: { threshold: { color } } });
@@ -130,7 +130,7 @@ export function waterLevelDashboard(): dashboard.Dashboard {
   return newDashboard('civic-water-level', '水位 Water level', '河川水位對照警戒線、上升率、道路淹水。River levels against warning lines, rise rate, road flooding.', ['water-level'])
     .withVariable(districtVariable(MEASUREMENT))
     .withVariable(tagVariable('sensor', '感測器 Sensor', 'sensor_id', MEASUREMENT, [byDistrict]))
-    .withVariable(tagVariable('station', '河川站 River station', 'sensor_id', '"sensor_meta"', [`"kind" = 'water-level'`, `"station" = 'river'`, byDistrict]))
+    .withVariable(tagVariable('station', '河川站 River station', 'sensor_id', `"${M_SENSOR_META}"`, [`"kind" = 'water-level'`, `"station" = 'river'`, byDistrict]))
     .annotations(alertAnnotations('/^water-level$/'))
     .withPanel(levelAgainstWarningLines())
     .withPanel(riseRate())

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Spool } from '../spool.ts';
+import type { Spool } from './spool.ts';
 import { encodeBatch, parseTarget, targetKey, type TargetKey } from './batch.ts';
 import type { InfluxHttp } from './http.ts';
 import type { InfluxMetrics } from './metrics.ts';

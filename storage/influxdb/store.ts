@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Aggregate, Alert, AlertChange, DeadLetter, Reading, Sensor } from '../../domain/index.ts';
 import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
-import { Spool } from '../spool.ts';
+import { Spool } from './spool.ts';
 import { parseTarget, type TargetKey } from './batch.ts';
 import { InfluxHttp } from './http.ts';
 import { influxMetrics } from './metrics.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Spool, SpoolRecord } from '../spool.ts';
+import type { Spool, SpoolRecord } from './spool.ts';
 import { decodeBatch, encodeBatch, targetKey, type TargetKey } from './batch.ts';
 import { Delivery, type DeadLetterLines } from './delivery.ts';
 import type { InfluxHttp } from './http.ts';

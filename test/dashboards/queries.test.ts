@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderDashboards } from '../../dashboards/generate.ts';
-import { expectedColumns, groupByTags, panelQueries, splitTopLevel, substituteVariables, variablesIn } from '../../dashboards/queries.ts';
+import { expectedColumns, groupByTags, panelQueries, splitTopLevel, substituteVariables, variablesIn } from './queries.ts';
 import { BUILTIN_VARIABLES, DATASOURCE_UID } from '../../dashboards/src/shared.ts';
 
 interface Json {

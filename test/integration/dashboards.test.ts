@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry as Metrics } from 'prom-client';
-import { panelQueries, substituteVariables, type PanelQuery } from '../../dashboards/queries.ts';
+import { panelQueries, substituteVariables, type PanelQuery } from '../dashboards/queries.ts';
 import type { AlertChange, Reading, Sensor } from '../../domain/index.ts';
 import { Registry } from '../../registry/index.ts';
 import { InfluxStore } from '../../storage/index.ts';

@@ -1,5 +1,5 @@
-import { renderDashboards } from './generate.ts';
-import { BUILTIN_VARIABLES } from './src/shared.ts';
+import { renderDashboards } from '../../dashboards/generate.ts';
+import { BUILTIN_VARIABLES } from '../../dashboards/src/shared.ts';
 
 /**
  * Every InfluxQL query in the generated dashboards (panels, template variables, annotations),
