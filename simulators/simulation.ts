@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Registry as PromRegistry } from 'prom-client';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { sensorTopic, type Sensor, type SensorKind } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { connectAll, publishStatus, type SimPrincipal } from './connections.ts';
@@ -33,7 +33,7 @@ export interface SimulationOptions {
   senmlRate?: Partial<Record<SensorKind, number>>;
   /** Real milliseconds between scheduler ticks (default 200). */
   tickMs?: number;
-  metrics?: PromRegistry;
+  metrics?: MetricsRegistry;
 }
 
 export interface SimulationStats {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Aggregate, AlertChange, DeadLetter, Reading } from '../domain/index.ts';
-import { Lane, type RetryPolicy } from './batcher.ts';
+import { Lane, type RetryPolicy } from './lane.ts';
 import type { RevisedReading, Store, WindowReadingsQuery } from './port.ts';
 
 export interface StoreWriterOptions {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { createAlertEngine } from '../../alerts/index.ts';
 import { Aggregator, AnalyticsError, analyticsMetrics } from '../../analytics/index.ts';
 import { L, ruleSet } from '../alerts/helpers.ts';
@@ -8,7 +8,7 @@ import { MIN, T0, airSensor, parkingSensor, reading, riverSensor } from './fixtu
 
 describe('analyticsMetrics (real prom-client registry)', () => {
   it('reports aggregated, late, open windows, sensors, watermark lag, open alerts and errors', async () => {
-    const registry = new Registry();
+    const registry = new MetricsRegistry();
     const aggregator = new Aggregator({ allowedLatenessMs: MIN });
     const alerts = createAlertEngine({
       rules: ruleSet([

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { Journal, type JournalFs } from '../../ingest/journal.ts';
 
 /** A real file system that records every durability-relevant call, by path (fds resolved). */
@@ -40,7 +40,7 @@ describe('journal durability after power loss (JD1, JD2)', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'civic-jd-'));
     const log: string[] = [];
     try {
-      const j = Journal.open({ dir, segmentBytes: 64, fsync: true, logger: pino({ level: 'silent' }), metrics: new Registry(), fs: recordingFs(log) });
+      const j = Journal.open({ dir, segmentBytes: 64, fsync: true, logger: pino({ level: 'silent' }), metrics: new MetricsRegistry(), fs: recordingFs(log) });
       await append(j, log, 'a');
       const seg = '00000000000000000001.log';
       const dirName = path.basename(dir);
@@ -69,7 +69,7 @@ describe('journal durability after power loss (JD1, JD2)', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'civic-jd-'));
     const log: string[] = [];
     try {
-      const j = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics: new Registry(), fs: recordingFs(log) });
+      const j = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics: new MetricsRegistry(), fs: recordingFs(log) });
       await append(j, log, 'a');
       log.length = 0;
       j.checkpoint(1, { watermarkMs: 5 });
@@ -78,7 +78,7 @@ describe('journal durability after power loss (JD1, JD2)', () => {
       assert.deepEqual(log, ['open checkpoint.tmp', 'write checkpoint.tmp', 'fsync checkpoint.tmp', 'close checkpoint.tmp', 'rename checkpoint.tmp checkpoint', `open ${dirName}`, `fsync ${dirName}`, `close ${dirName}`]);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint'), 'utf8')), { seq: 1, watermarkMs: 5 });
       await j.close();
-      const reopened = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics: new Registry() });
+      const reopened = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics: new MetricsRegistry() });
       assert.equal(reopened.checkpointed, 1, 'J5: the checkpoint is read back');
       await reopened.close();
     } finally {

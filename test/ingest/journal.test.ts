@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { Journal } from '../../ingest/index.ts';
 
 const dirs: string[] = [];
@@ -14,7 +14,7 @@ const tempDir = () => {
   dirs.push(d);
   return d;
 };
-const open = (dir: string, segmentBytes = 1 << 20) => Journal.open({ dir, segmentBytes, fsync: true, logger: pino({ level: 'silent' }), metrics: new Registry() });
+const open = (dir: string, segmentBytes = 1 << 20) => Journal.open({ dir, segmentBytes, fsync: true, logger: pino({ level: 'silent' }), metrics: new MetricsRegistry() });
 const appendAll = (j: Journal, payloads: string[]) =>
   Promise.all(payloads.map((p) => new Promise<number>((resolve, reject) => { const seq = j.append(Buffer.from(p), (err) => (err ? reject(err) : resolve(seq))); })));
 const replayed = (j: Journal) => {
@@ -40,7 +40,7 @@ describe('journal', () => {
 
   it('J2: appends in the same tick share one group commit', async () => {
     const dir = tempDir();
-    const metrics = new Registry();
+    const metrics = new MetricsRegistry();
     const j = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics });
     await appendAll(j, Array.from({ length: 100 }, (_, i) => `r${i}`));
     const groups = (await metrics.getSingleMetric('civic_journal_group_records')?.get())?.values.find((v) => (v as { metricName?: string }).metricName === 'civic_journal_group_records_count')?.value;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
-import { Registry as Metrics } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { panelQueries, substituteVariables, type PanelQuery } from '../dashboards/queries.ts';
 import type { AlertChange, Reading, Sensor } from '../../domain/index.ts';
 import { Registry } from '../../registry/index.ts';
@@ -81,7 +81,7 @@ before(async () => {
     maxBatchLines: 5_000,
     flushMs: 200,
     logger: pino({ level: 'silent' }),
-    metrics: new Metrics(),
+    metrics: new MetricsRegistry(),
   });
   await store.open();
   let lastWriteMs = 0;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { InfluxStore, type InfluxStoreOptions } from '../../storage/influxdb/index.ts';
 import type { Influxd } from './influxd.ts';
 
@@ -12,7 +12,7 @@ export interface InfluxStoreUnderTest {
   readonly store: InfluxStore;
   readonly database: string;
   readonly spoolDir: string;
-  readonly metrics: Registry;
+  readonly metrics: MetricsRegistry;
   cleanup(): Promise<void>;
 }
 
@@ -20,7 +20,7 @@ export interface InfluxStoreUnderTest {
 export async function newInfluxStore(d: Influxd, over: Partial<InfluxStoreOptions> & { logger?: Logger } = {}): Promise<InfluxStoreUnderTest> {
   const database = over.database ?? `civic_test_${process.pid}_${n++}`;
   const spoolDir = over.spoolDir ?? (await mkdtemp(path.join(os.tmpdir(), 'civic-influx-spool-')));
-  const metrics = over.metrics ?? new Registry();
+  const metrics = over.metrics ?? new MetricsRegistry();
   const store = new InfluxStore({
     url: d.url,
     api: 'v1',

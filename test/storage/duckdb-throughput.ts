@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import type { Reading } from '../../domain/index.ts';
 import { DuckDbStore } from '../../storage/duckdb/index.ts';
 import { T0, reading } from './fixtures.ts';
@@ -26,7 +26,7 @@ function make(i: number): Reading {
 }
 
 const dir = await mkdtemp(path.join(tmpdir(), 'civic-bench-'));
-const store = new DuckDbStore({ path: path.join(dir, 'bench.duckdb'), logger: pino({ level: 'silent' }), metrics: new Registry() });
+const store = new DuckDbStore({ path: path.join(dir, 'bench.duckdb'), logger: pino({ level: 'silent' }), metrics: new MetricsRegistry() });
 await store.open();
 const times: number[] = [];
 let i = 0;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { KINDS } from '../../domain/index.ts';
 import type { KindDescription, SensorKind } from '../../domain/index.ts';
 import { DuckDbStore } from '../../storage/duckdb/index.ts';
@@ -23,8 +23,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function fileStore(file: string, extra: { kinds?: readonly KindDescription[]; metrics?: Registry } = {}): DuckDbStore {
-  return new DuckDbStore({ path: path.join(dir, file), logger, metrics: extra.metrics ?? new Registry(), ...(extra.kinds ? { kinds: extra.kinds } : {}) });
+function fileStore(file: string, extra: { kinds?: readonly KindDescription[]; metrics?: MetricsRegistry } = {}): DuckDbStore {
+  return new DuckDbStore({ path: path.join(dir, file), logger, metrics: extra.metrics ?? new MetricsRegistry(), ...(extra.kinds ? { kinds: extra.kinds } : {}) });
 }
 
 storeContract('duckdb (file)', async () => {
@@ -96,7 +96,7 @@ describe('DuckDbStore specifics', () => {
   });
 
   it('counts ignored replays in civic_duckdb_duplicate_readings_total', async () => {
-    const metrics = new Registry();
+    const metrics = new MetricsRegistry();
     const store = fileStore('dupes.duckdb', { metrics });
     await store.open();
     try {
@@ -130,7 +130,7 @@ describe('DuckDbStore specifics', () => {
   });
 
   it('refuses calls before open and reports health after close as not ok', async () => {
-    const store = new DuckDbStore({ path: ':memory:', logger, metrics: new Registry() });
+    const store = new DuckDbStore({ path: ':memory:', logger, metrics: new MetricsRegistry() });
     await assert.rejects(store.latest({}), /not open/);
     await store.open();
     assert.equal((await store.health()).ok, true);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { InfluxStore } from '../../storage/index.ts';
 
 /**
@@ -36,7 +36,7 @@ describe('InfluxDB v2 write request', () => {
     const store = new InfluxStore({
       url: `http://127.0.0.1:${port}`, api: 'v2', database: 'civicstream', org: 'taoyuan', token: 'tok-123',
       retention: { raw: '30d', agg1m: '365d', agg1h: 'INF' }, spoolDir, maxBatchLines: 5000, flushMs: 50,
-      logger: pino({ level: 'silent' }), metrics: new Registry(),
+      logger: pino({ level: 'silent' }), metrics: new MetricsRegistry(),
     });
     try {
       await store.open();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import type { Reading } from '../../domain/index.ts';
 import { DuckDbStore } from '../../storage/duckdb/index.ts';
 import { StoreWriter } from '../../storage/writer.ts';
@@ -36,7 +36,7 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise
   }
 }
 
-async function metricValue(metrics: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function metricValue(metrics: MetricsRegistry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const m = await metrics.getSingleMetric(name)!.get();
   const v = m.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
   return v?.value ?? 0;
@@ -45,14 +45,14 @@ async function metricValue(metrics: Registry, name: string, labels: Record<strin
 describe('StoreWriter', () => {
   let real: DuckDbStore;
   let store: FaultyStore;
-  let metrics: Registry;
+  let metrics: MetricsRegistry;
   let writer: StoreWriter;
 
   beforeEach(async () => {
-    real = new DuckDbStore({ path: path.join(dir, `w-${n++}.duckdb`), logger, metrics: new Registry() });
+    real = new DuckDbStore({ path: path.join(dir, `w-${n++}.duckdb`), logger, metrics: new MetricsRegistry() });
     await real.open();
     store = new FaultyStore(real);
-    metrics = new Registry();
+    metrics = new MetricsRegistry();
     writer = new StoreWriter({ store, maxBatch: 100, logger, metrics, retry: { initialMs: 10, maxMs: 40 } });
   });
   afterEach(async () => {
