@@ -40,7 +40,7 @@ export const API_VERSION = '1.0.0';
 export * as openData from './open-data/index.ts';
 
 export interface ApiOptions {
-  /** Bind address. The config default is loopback: dead letters are unauthenticated until issue 3. */
+  /** Bind address (the config default is loopback). */
   host: string;
   /** 0 = a free port (tests). */
   port: number;

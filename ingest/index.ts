@@ -1,6 +1,6 @@
 export { Ingest, type IngestOptions } from './ingest.ts';
 export { Journal, type JournalOptions, type JournalFs } from './journal.ts';
-export { telemetrySchema, StatusSchema } from './schemas.ts';
+export { StatusSchema } from './schemas.ts';
 export { toReadings } from './to-readings.ts';
 export { decode } from './decode.ts';
 export type { TimePolicy } from './timestamp.ts';

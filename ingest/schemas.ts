@@ -1,5 +1,5 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
-import { KINDS, type KindDescription, type SensorKind } from '../domain/index.ts';
+import type { KindDescription } from '../domain/index.ts';
 
 /**
  * JSON Schemas generated from the kind descriptions. The same schemas validate
@@ -16,20 +16,6 @@ export function valuesSchema(desc: KindDescription): TObject {
   }
   // P3  at least one of the kind's primary fields must be present.
   return Type.Object(props, { anyOf: desc.requireAnyOf.map((name) => ({ required: [name] })) });
-}
-
-/** The published telemetry payload (JSON object form) for one kind. */
-export function telemetrySchema(kind: SensorKind): TObject {
-  const desc = KINDS[kind];
-  const values = valuesSchema(desc);
-  return Type.Object(
-    {
-      dateObserved: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Number()], { description: 'ISO 8601 with offset, or epoch milliseconds' })),
-      units: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'non-canonical units by field, e.g. {"pm25":"mg/m3"}' })),
-      ...values.properties,
-    },
-    { $id: `https://civicstream.example/schemas/${kind}.telemetry.json`, title: `${desc.label['zh-TW']} ${desc.label.en} telemetry`, anyOf: values.anyOf },
-  );
 }
 
 export const StatusSchema = Type.Object(

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { toTaipeiIso } from '../../domain/index.ts';
-import { addStaff, roleAtLeast, verifyToken, type AlertService, type EngineAlert, type RuleSet, type StaffRole, type TokenRec } from '../../alerts/index.ts';
+import { addStaff, verifyToken, type AlertService, type EngineAlert, type RuleSet, type StaffRole, type TokenRec } from '../../alerts/index.ts';
 import { clientError } from '../error-handler.ts';
 import { staffGuard } from './auth.ts';
 import { StaffError } from './errors.ts';

@@ -5,7 +5,7 @@ import { floodEta, theilSen } from '../../alerts/flood-eta.ts';
 import { Registry } from '../../registry/index.ts';
 import { NOW, REGISTRY_YAML, openStore, startHarness } from '../exporter/fixture.ts';
 import { openEnv } from '../open-data/fixture.ts';
-import { MIN, reading, riverSensor } from '../analytics/fixtures.ts';
+import { MIN, reading } from '../analytics/fixtures.ts';
 
 const LEVELS = { level3: 2, level2: 3, level1: 4 };
 const W = 60 * MIN;
