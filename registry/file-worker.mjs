@@ -70,10 +70,15 @@ async function write(file, edits) {
     throw err;
   }
   const text = doc.toString({ lineWidth: 0 });
+  return replaceFile(file, (fh) => fh.writeFile(text));
+}
+
+/** Writes a temp file through `fill`, fsyncs it and renames it over `file`; returns the new stamp. */
+async function replaceFile(file, fill) {
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(text);
+    await fill(fh);
     await fh.sync();
   } finally {
     await fh.close();
@@ -152,9 +157,7 @@ async function writeLines(file, edits) {
     lineDoc = undefined;
     throw err;
   }
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
+  return replaceFile(file, async (fh) => {
     await fh.write(`${JSON.stringify(lineDoc.header)}\n`);
     let batch = [];
     for (const line of lineDoc.sensors.values()) {
@@ -165,13 +168,7 @@ async function writeLines(file, edits) {
       }
     }
     if (batch.length) await fh.write(`${batch.join('\n')}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  docStamp = await stampOf(file);
-  return docStamp;
+  });
 }
 
 parentPort.on('message', (m) => {
