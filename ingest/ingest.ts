@@ -45,6 +45,8 @@ export class Ingest {
   private readonly now: () => number;
   /** Last event time given to a reading stamped with its receive time, per sensor (AC1). */
   private readonly lastStamped = new Map<string, number>();
+  /** Event time of each sensor's latest device-timed reading (AC1: a stamped reading never takes it). */
+  private readonly lastDevice = new Map<string, number>();
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.clock ?? Date.now;
@@ -72,6 +74,7 @@ export class Ingest {
     let outstanding = readings.length;
     for (let i = 0; i < readings.length; i++) {
       if (readings[i]!.flags & RECEIVE_TIME) readings[i] = this.uniqueTime(readings[i]!);
+      else this.lastDevice.set(readings[i]!.sensorId, readings[i]!.ts);
       const r = readings[i]!;
       r.seq = this.o.journal.append(encodeReading(r), (err) => {
         if (err) return done(err); // not durable: no PUBACK, the device retries (J1)
@@ -85,12 +88,15 @@ export class Ingest {
   /**
    * AC1: a reading stamped with its receive time (NO_DEVICE_TIME, CLOCK_SKEW) gets an event
    * time strictly after the previous such reading of the same sensor, so ten timeless
-   * readings in one millisecond become ten rows, never one row and nine silent drops.
-   * Costs one Map lookup, and only for readings without a usable device time.
+   * readings in one millisecond become ten rows, never one row and nine silent drops; nor
+   * does it take the millisecond of the sensor's latest device-timed reading (it would be
+   * stored as that reading's correction). One Map write per reading, two lookups for a
+   * reading without a usable device time.
    */
   private uniqueTime(r: Reading): Reading {
     const last = this.lastStamped.get(r.sensorId);
-    const ts = last !== undefined && r.ts <= last ? last + 1 : r.ts;
+    let ts = last !== undefined && r.ts <= last ? last + 1 : r.ts;
+    if (ts === this.lastDevice.get(r.sensorId)) ts++;
     this.lastStamped.set(r.sensorId, ts);
     return ts === r.ts ? r : { ...r, ts };
   }

@@ -138,16 +138,22 @@ describe('late, duplicate, corrected and timeless readings (AC1–AC3, LA1–LA5
         const t0 = Date.now();
         const p = await pipeline();
         const sent: { s: Sensor; ts: number; v: number }[] = [];
+        // One model entry per (sensor, time): a second reading for it is a correction (or a re-send) of the first.
+        const note = (s: Sensor, ts: number, v: number) => {
+          const e = sent.find((x) => x.s === s && x.ts === ts);
+          if (e) e.v = v;
+          else sent.push({ s, ts, v });
+        };
         try {
           p.processor.onTick(p.now);
           for (const o of ops) {
             p.now += o.adv;
             if (o.t === 'on') {
-              sent.push({ s: SENSORS[o.s]!, ts: p.now, v: o.v });
+              note(SENSORS[o.s]!, p.now, o.v);
               await send(p, SENSORS[o.s]!, { pm25: o.v, dateObserved: p.now });
             } else if (o.t === 'late') {
               const ts = p.now - o.age;
-              sent.push({ s: SENSORS[o.s]!, ts, v: o.v });
+              note(SENSORS[o.s]!, ts, o.v);
               await send(p, SENSORS[o.s]!, { pm25: o.v, dateObserved: ts });
             } else if ((o.t === 'dup' || o.t === 'corr') && sent.length) {
               const e = sent[o.pick % sent.length]!;
