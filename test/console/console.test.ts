@@ -243,8 +243,22 @@ describe('console and public page in chromium (CO1–CO9)', () => {
     const n = await page.evaluate(() => Number(document.querySelector('#h-map .muted')?.textContent?.replace(/\D/g, '')));
     assert.equal(n, env.app.registry.size);
     await screenshot(page, 'console-map');
+    const qualityRequests: string[] = [];
+    const countQuality = (r: { url(): string }) => { if (r.url().includes('/api/v1/quality')) qualityRequests.push(r.url()); };
+    page.on('request', countQuality);
     await page.goto(`${env.info.url}/console#/sensors`);
     await page.waitForSelector(`[data-testid="sensor-list"] a[href="#/sensor/${RIVER}"]`);
+    // Completeness (DQ1) per sensor from one quality request: the river station has readings.
+    const q = await env.json<{ sensors: { sensorId: string; completeness: number | null; stored: number }[] }>('/api/v1/quality?hours=24');
+    const river = q.sensors.find((x) => x.sensorId === RIVER)!;
+    assert.ok(river.stored >= 2 && river.completeness! > 0, `quality API: ${JSON.stringify(river)}`);
+    const cell = page.locator(`[data-testid="sensor-list"] tr:has(a[href="#/sensor/${RIVER}"]) td.completeness`);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-completeness') !== '', `[data-testid="sensor-list"] tr:has(a[href="#/sensor/${RIVER}"]) td.completeness`);
+    assert.equal(Number(await cell.getAttribute('data-completeness')), river.completeness);
+    assert.match((await cell.textContent()) ?? '', /^[1-9]\d*(\.\d)? %$/);
+    assert.match((await page.textContent('[data-testid="sensor-list"] thead')) ?? '', /完整率（24 小時）/);
+    page.off('request', countQuality);
+    assert.equal(qualityRequests.length, 1, `one quality request for the whole list: ${qualityRequests.join(', ')}`);
     assert.deepEqual(await axeSerious(page), []);
     await page.goto(`${env.info.url}/console#/domains`);
     await page.waitForSelector(`#hydro-${RIVER} .uplot canvas`, { timeout: 10_000 });
