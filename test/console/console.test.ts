@@ -184,6 +184,45 @@ describe('console and public page in chromium (CO1–CO9)', () => {
     assert.deepEqual(forAlert().slice(atAck).map((h) => h.reason), [], 'no webhook after the acknowledgement');
   });
 
+  it("an alert's page shows its history, deliveries, a note added here and the readings chart with the rule threshold and warning lines", async () => {
+    const id = (await page.locator('tr[data-rule="water.river.warning"]').getAttribute('data-alert-id'))!;
+    const detail = await (await fetch(`${env.info.url}/api/v1/staff/alerts/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } })).json() as { alert: { threshold: number } };
+    const p = await browser.context.newPage();
+    await p.goto(`${env.info.url}/console#/alert/${encodeURIComponent(id)}`);
+    await p.waitForSelector('[data-testid="alert-summary"][data-state="acknowledged"]');
+    // History: the opening and the acknowledgement by the console user.
+    await p.waitForSelector('[data-testid="alert-history"] tr[data-type="opened"]');
+    const ackRow = p.locator('[data-testid="alert-history"] tbody tr[data-state="acknowledged"]');
+    assert.ok(await ackRow.count() >= 1, 'an acknowledged history entry');
+    assert.match((await ackRow.first().textContent()) ?? '', /duty/);
+    // Deliveries: the signed webhook that opened it, and the reminders the receiver saw.
+    const hook = p.locator('[data-testid="alert-deliveries"] tr[data-channel="webhook"][data-reason="opened"][data-status="sent"]');
+    assert.equal(await hook.count(), 1);
+    assert.match((await hook.textContent()) ?? '', /新警報.*已送達/);
+    assert.ok(await p.locator('[data-testid="alert-deliveries"] tr[data-channel="webhook"][data-reason="reminder"]').count() >= 1, 'a reminder delivery');
+    // A note through the form: shown on the page and kept by the staff API under the console user.
+    const text = '已通知現場人員前往南崁溪 / field crew sent to the Nankan River';
+    await p.fill('[data-testid="note-form"] input[name="note"]', text);
+    await p.click('[data-testid="note-form"] button[type="submit"]');
+    await p.waitForSelector(`[data-testid="alert-notes"] li:has-text("${text}")`);
+    assert.match((await p.textContent('[data-testid="alert-notes"]')) ?? '', /duty/);
+    assert.equal(await p.inputValue('[data-testid="note-form"] input[name="note"]'), '');
+    const after = await (await fetch(`${env.info.url}/api/v1/staff/alerts/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } })).json() as { notes: { by: string; text: string }[] };
+    assert.deepEqual(after.notes.map((n) => [n.by, n.text]), [['duty', text]]);
+    // The chart: uPlot drew the readings, with the rule's threshold and the warning levels as series.
+    await p.waitForSelector('[data-testid="alert-chart"] .uplot canvas', { timeout: 10_000 });
+    const chart = p.locator('[data-testid="alert-chart"]');
+    assert.ok(Number(await chart.getAttribute('data-points')) >= 2, 'the two published readings are in the chart');
+    const drawn = ((await chart.getAttribute('data-lines')) ?? '').split('|');
+    assert.ok(drawn.includes(`規則門檻 ${detail.alert.threshold}`), `rule threshold among ${drawn.join(', ')}`);
+    assert.ok(drawn.includes('一級警戒 95.8') && drawn.includes('二級警戒 95') && drawn.includes('三級警戒 94.2'), `warning levels among ${drawn.join(', ')}`);
+    const legend = await p.locator('[data-testid="alert-chart"] .u-legend .u-label').allTextContents();
+    for (const l of drawn) assert.ok(legend.includes(l), `uPlot series "${l}" in the legend: ${legend.join(', ')}`);
+    assert.deepEqual(await axeSerious(p), []);
+    await screenshot(p, 'console-alert-page');
+    await p.close();
+  });
+
   it('CO3 an unsafe request with the cookie but without the CSRF token is not authenticated', async () => {
     const id = (await page.locator('tr[data-rule="staff.river"]').getAttribute('data-alert-id'))!;
     const status = await page.evaluate(async (u) => (await fetch(u, { method: 'POST', credentials: 'same-origin' })).status, `/api/v1/staff/alerts/${encodeURIComponent(id)}/acknowledge`);
