@@ -32,6 +32,9 @@ export function fmtAge(ms: number): string {
 }
 
 const UNIT: Record<string, string> = { 'ug/m3': 'µg/m³', Cel: '°C', '%RH': '%', '{spaces}': '', '/': '' };
+/** A share 0…1 as a percentage: 33 % / 1.4 % (one decimal below 10 %). */
+export const fmtPct = (v: number | null | undefined): string => (typeof v !== 'number' ? '—' : `${(v * 100).toFixed(v < 0.1 && v > 0 ? 1 : 0)} %`);
+
 export const fmtNum = (v: unknown, unit?: string): string => {
   if (typeof v !== 'number') return v === undefined || v === null ? '—' : String(v);
   const n = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
@@ -54,6 +57,10 @@ const DICT = {
     ingestRate: '接收速率', rejections: '拒收（依原因）', journalLag: '日誌落後', store: '儲存', deliveryFailures: '通知失敗', components: '元件', perSecond: '筆/秒',
     rivers: '河川水位', air: '空氣品質', parking: '停車', streetlights: '路燈', level: '警戒', eta: '預估到達一級警戒', filters: '篩選', none: '無', newAlert: '新示警',
     noBasemap: '未設定底圖（離線模式）', ok: '正常', fault: '故障', available: '剩餘', signedInAs: '登入身分', catalogue: '資料集目錄', mobileMenu: '選單',
+    completeness: '完整率（24 小時）', completenessRange: '近 24 小時已收 ÷ 應收筆數', storedOfExpected: '已收／應收', noQuality: '此儲存後端不提供品質統計',
+    ruleThreshold: '規則門檻', readings: '筆讀值', time: '時間', change: '變更', by: '操作人員', channel: '管道', target: '對象', addNote: '新增備註',
+    chOpened: '開啟', chUpdated: '更新', chResolved: '解除', rsOpened: '新警報', rsUpdated: '警報更新', rsResolved: '警報解除', rsLeft: '低於訂閱等級',
+    rsReminder: '未確認提醒', rsEscalation: '升級通報', stSent: '已送達', stFailed: '失敗（重試中）', stDead: '放棄', stHeld: '暫緩（靜音時段）',
   },
   en: {
     appPublic: 'City sensors', appConsole: 'Staff console', lang: '中文', langLabel: 'Switch language', map: 'Map', list: 'Sensor list', alerts: 'Public alerts',
@@ -69,6 +76,10 @@ const DICT = {
     ingestRate: 'Ingest rate', rejections: 'Rejections by reason', journalLag: 'Journal lag', store: 'Store', deliveryFailures: 'Delivery failures', components: 'Components', perSecond: 'readings/s',
     rivers: 'Rivers', air: 'Air quality', parking: 'Parking', streetlights: 'Streetlights', level: 'Level', eta: 'ETA to level 1', filters: 'Filters', none: 'None', newAlert: 'New alert',
     noBasemap: 'No basemap configured (offline mode)', ok: 'OK', fault: 'Fault', available: 'available', signedInAs: 'Signed in as', catalogue: 'Dataset catalogue', mobileMenu: 'Menu',
+    completeness: 'Completeness (24 h)', completenessRange: 'readings stored ÷ expected over the last 24 h', storedOfExpected: 'stored / expected', noQuality: 'this store keeps no quality figures',
+    ruleThreshold: 'rule threshold', readings: 'readings', time: 'Time', change: 'Change', by: 'By', channel: 'Channel', target: 'Target', addNote: 'Add a note',
+    chOpened: 'opened', chUpdated: 'updated', chResolved: 'resolved', rsOpened: 'new alert', rsUpdated: 'alert updated', rsResolved: 'alert resolved', rsLeft: 'below the subscription level',
+    rsReminder: 'unacknowledged reminder', rsEscalation: 'escalated', stSent: 'sent', stFailed: 'failed (retrying)', stDead: 'given up', stHeld: 'held (quiet hours)',
   },
 } as const;
 export type Key = keyof (typeof DICT)['en'];

@@ -28,6 +28,28 @@ export async function loadFleet(force = false): Promise<void> {
   latest.value = new Map(l.items.map((x) => [x.sensorId, x]));
 }
 
+export interface Quality { sensorId: string; expected: number; stored: number; completeness: number | null }
+/** Hours the sensor list's completeness covers (the quality API's default range, DQ1). */
+export const QUALITY_HOURS = 24;
+export const quality = shallowRef(new Map<string, Quality>());
+/** false when the store keeps no quality figures (InfluxDB: the API answers 400). */
+export const qualityAvailable = shallowRef(true);
+
+/**
+ * Completeness per sensor (DQ1) in one request for the whole fleet, made once per load of the
+ * sensor list, never per SSE event.
+ */
+export async function loadQuality(): Promise<void> {
+  try {
+    const q = await api<{ sensors: Quality[] }>(`/api/v1/quality?hours=${QUALITY_HOURS}`);
+    quality.value = new Map(q.sensors.map((x) => [x.sensorId, x]));
+    qualityAvailable.value = true;
+  } catch {
+    quality.value = new Map();
+    qualityAvailable.value = false;
+  }
+}
+
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const primaryField = (s: Sensor) => (s.kind === 'water-level' ? (s.params.station === 'river' ? 'currentLevel' : 'floodDepth') : s.kind === 'air-quality' ? 'pm25' : s.kind === 'parking' ? 'availableSpotNumber' : 'powerConsumption');
 export const UNITS: Record<string, string> = { currentLevel: 'm', floodDepth: 'cm', pm25: 'µg/m³', pm10: 'µg/m³', availableSpotNumber: '', powerConsumption: 'W' };
