@@ -169,9 +169,15 @@ async function selectionFor(dashboard: string): Promise<{ range: [number, number
   const full: [number, number] = [endMs - 15 * H, endMs];
   switch (dashboard) {
     case 'civic-overview': {
+      // "Open alerts" shows alerts still open at the end: take one from the engine's own changes
+      // (a lamp can be faulty at the end without an open alert yet: light.no-draw needs 15 min
+      // while scheduled on), a streetlight's when there is one, in a district where every feed has data.
       const everyFeed = fullDistricts([...registry.sensors()]);
-      const faulty = last(readingsOf((r) => r.kind === 'streetlight' && r.values.status !== 'ok' && r.ts > endMs - H / 2 && everyFeed.has(r.district)), 'lamp faulty at the end');
-      return { range: full, vars: { district: faulty.district, kind: 'streetlight', sensor: faulty.sensorId } };
+      const latest = new Map<string, AlertChange>();
+      for (const c of history.alertChanges) latest.set(c.alert.id, c);
+      const open = [...latest.values()].filter((c) => c.type !== 'resolved' && everyFeed.has(c.alert.district) && registry.sensor(c.alert.subject) !== undefined).sort((a, b) => a.alert.updatedAt - b.alert.updatedAt);
+      const pick = last(open.filter((c) => c.alert.kind === 'streetlight').length > 0 ? open.filter((c) => c.alert.kind === 'streetlight') : open, 'alert open at the end');
+      return { range: full, vars: { district: pick.alert.district, kind: pick.alert.kind, sensor: pick.alert.subject } };
     }
     case 'civic-air-quality': {
       // A sensor with an alert that also measures gases, so the O3/NO2/SO2 panel has data for it.
