@@ -1,4 +1,4 @@
-import { TAIPEI_OFFSET_MS, type FieldValue, type LocalizedText, type Sensor } from '../domain/index.ts';
+import { TAIPEI_OFFSET_MS, isDrillSensor, type FieldValue, type LocalizedText, type Sensor } from '../domain/index.ts';
 
 /**
  * Scripted alert scenarios (issue 3 §9) as data: which sensor reports what, and when
@@ -6,6 +6,12 @@ import { TAIPEI_OFFSET_MS, type FieldValue, type LocalizedText, type Sensor } fr
  * (`civicstream simulate --scenario …`); the tests replay them through the engine with
  * the default rules on virtual time, so the shipped rules are checked against the demo
  * registry. Pure and deterministic: no randomness, no clock.
+ *
+ * SC1 (AL10) A scenario plays drill sensors (tag `drill`) when the registry has them,
+ *     else the first sensors that fit. The background simulators never play a drill
+ *     sensor, so a scenario's readings are the only ones of its sensors: they are not
+ *     behind the fleet's newer readings (which the engine would skip, AE4), nor mixed
+ *     with the fleet's values.
  */
 export const SCENARIOS = ['flood', 'pollution-episode', 'streetlight-failure', 'parking-full', 'silent-sensor'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -42,7 +48,9 @@ function every(s: Sensor, fromMs: number, toMs: number, values: (tMs: number) =>
   return out;
 }
 
-export function buildScenario(name: ScenarioName, sensors: readonly Sensor[]): Scenario {
+export function buildScenario(name: ScenarioName, registered: readonly Sensor[]): Scenario {
+  const drills = registered.filter(isDrillSensor);
+  const sensors = drills.length > 0 ? drills : registered; // SC1
   switch (name) {
     case 'flood': {
       // A cloudburst: the river climbs from below level 3 past level 1 in 90 minutes; road sensors flood.
@@ -80,7 +88,9 @@ export function buildScenario(name: ScenarioName, sensors: readonly Sensor[]): S
     }
     case 'silent-sensor': {
       // A road flood sensor stays connected but stops reporting after 10 minutes.
-      const s = first(sensors, (x) => x.params.station === 'road-flood', 'road flood sensor');
+      // Not one of the flood scenario's three roads when there is a fourth: the two drills stay apart.
+      const roads = sensors.filter((x) => x.params.station === 'road-flood');
+      const s = roads[3] ?? first(sensors, (x) => x.params.station === 'road-flood', 'road flood sensor');
       const readings = every(s, 0, 10 * MIN, () => ({ floodDepth: 0 }));
       return { name, description: { 'zh-TW': '感測器沉默：連線仍在但不再回報', en: 'Silent sensor: connected but no longer reporting' }, durationMs: 10 * MIN + 4 * s.intervalSeconds * 1000, readings, expect: ['health.silent'] };
     }

@@ -47,6 +47,14 @@ export interface Sensor {
   readonly secretHash?: string;
 }
 
+/**
+ * Registry tag of a drill sensor (演練, AL10): dedicated to the scripted alert scenarios.
+ * The background simulators never play it, its silence before its first reading is no
+ * health alert, and the per-feed quality figures leave it out.
+ */
+export const DRILL_TAG = 'drill';
+export const isDrillSensor = (s: Pick<Sensor, 'tags'>): boolean => s.tags.includes(DRILL_TAG);
+
 /** A principal that publishes on behalf of the sensors assigned to it (LoRaWAN NS, vendor bridge). */
 export interface Gateway {
   readonly id: string;

@@ -1,4 +1,4 @@
-import type { Sensor } from '../domain/index.ts';
+import { isDrillSensor, type Sensor } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { SimPrincipal } from './connections.ts';
 import type { SimulatorCredentials } from './credentials.ts';
@@ -11,7 +11,8 @@ export type { SimulatorCredentials } from './credentials.ts';
  * only reach MQTT through its network server); any other sensor connects itself.
  *
  * Without `sensorIds`, every sensor whose publisher has a secret is simulated, in
- * registry order. With `sensorIds`, an unknown id or one without credentials is an
+ * registry order, except drill sensors (tag `drill`, AL10): they belong to the scripted
+ * scenarios, which then never compete with the fleet for a sensor's time or connection. With `sensorIds`, an unknown id or one without credentials is an
  * error: a fleet that silently shrinks would make a load test lie.
  */
 export function selectPrincipals(registry: Registry, credentials: SimulatorCredentials, sensorIds?: readonly string[]): SimPrincipal[] {
@@ -26,7 +27,7 @@ export function selectPrincipals(registry: Registry, credentials: SimulatorCrede
       else problems.push(`unknown sensor "${id}"`);
     }
   } else {
-    candidates.push(...registry.sensors());
+    for (const s of registry.sensors()) if (!isDrillSensor(s)) candidates.push(s);
   }
 
   const direct: SimPrincipal[] = [];

@@ -1,3 +1,4 @@
+import { isDrillSensor } from '../../domain/index.ts';
 import type { Evaluator, FreshnessRule, OfflineRule, Verdict } from '../types.ts';
 
 /**
@@ -10,6 +11,8 @@ import type { Evaluator, FreshnessRule, OfflineRule, Verdict } from '../types.ts
  *     FR3 (AL6) silence is measured on the pipeline's clock: a reading counts when it was
  *     received (`receivedAt`), not by its device time, so back-filled buffered readings
  *     end a silence once instead of reopening it at every tick.
+ *     FR4 (AL10) a drill sensor (tag `drill`) reports only during a scripted scenario: it
+ *     is not silent before its first reading (then it is watched like any other).
  * FR2 offline: the connection is down (Last Will / disconnect) for at least graceMs;
  *     a reconnect clears. Driven by broker connection events, not by readings.
  */
@@ -34,7 +37,10 @@ export const freshness: Evaluator<FreshnessRule, FreshState> = {
     return silentVerdict(st, rule, rule.factor * sensor.intervalSeconds * 1000, at);
   },
   onTick(st, nowMs, rule, sensor) {
-    if (Number.isNaN(st.lastTs)) st.lastTs = nowMs;
+    if (Number.isNaN(st.lastTs)) {
+      if (isDrillSensor(sensor)) return undefined; // FR4
+      st.lastTs = nowMs;
+    }
     const limit = rule.factor * sensor.intervalSeconds * 1000;
     const silent = nowMs - st.lastTs > limit;
     if (silent === st.active) return undefined;

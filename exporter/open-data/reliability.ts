@@ -1,4 +1,4 @@
-import { KIND_NAMES, type SensorKind } from '../../domain/index.ts';
+import { KIND_NAMES, isDrillSensor, type SensorKind } from '../../domain/index.ts';
 import type { OdContext } from './context.ts';
 
 const HOUR_MS = 3_600_000;
@@ -50,7 +50,7 @@ export class ReliabilityCalculator {
   }
 
   private async forKind(kind: SensorKind, now: number): Promise<Reliability> {
-    const sensors = [...this.ctx.registry.sensors()].filter((s) => s.kind === kind);
+    const sensors = [...this.ctx.registry.sensors()].filter((s) => s.kind === kind && !isDrillSensor(s)); // AL10
     // Per district: expected readings per hour.
     const perHour = new Map<string, number>();
     for (const s of sensors) perHour.set(s.district.code, (perHour.get(s.district.code) ?? 0) + 3600 / s.intervalSeconds);

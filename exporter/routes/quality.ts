@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { toTaipeiIso, type SensorKind } from '../../domain/index.ts';
+import { isDrillSensor, toTaipeiIso, type SensorKind } from '../../domain/index.ts';
 import type { ApiContext } from '../context.ts';
 import { TAGS } from '../docs.ts';
 import { ApiError } from '../errors.ts';
@@ -72,6 +72,7 @@ export const qualityRoutes: FastifyPluginAsync<{ ctx: ApiContext; openData: bool
         completeness: expected > 0 ? round(Math.min(1, stored / expected)) : null, uptime: Math.min(1, uptime),
         latencyP50Ms: r?.latencyP50Ms ?? null, latencyP95Ms: r?.latencyP95Ms ?? null,
       });
+      if (isDrillSensor(s)) continue; // AL10: a drill sensor is listed, not counted in its feed
       let f = feeds.get(s.kind);
       if (!f) feeds.set(s.kind, (f = { sensors: 0, expected: 0, stored: 0, late: 0, uptime: [], p50: [] }));
       f.sensors++;

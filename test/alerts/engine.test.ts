@@ -122,6 +122,17 @@ describe('engine lifecycle (LC1–LC5, AE1–AE4)', () => {
     assert.equal(out[0]!.alert.subject, 'quiet-1');
   });
 
+  it('FR4 (AL10): a drill sensor is not silent before its first reading, and is watched once it has reported', () => {
+    const drill = { ...roadFloodSensor('drill-1'), tags: ['road-flood', 'drill'] };
+    const e = createAlertEngine({ rules: ruleSet([{ id: 'silent', type: 'freshness', factor: 3, severity: 'warning', label: L('silent') }]), sensors: () => [drill] });
+    assert.deepEqual(e.onTick(T0), []);
+    assert.deepEqual(e.onTick(T0 + 60 * MIN), [], 'an hour without a drill: no silence alert');
+    e.onReading({ ...reading(drill, T0 + 61 * MIN, { floodDepth: 0 }), receivedAt: T0 + 61 * MIN }, drill);
+    assert.deepEqual(e.onTick(T0 + 62 * MIN), []);
+    const out = e.onTick(T0 + 61 * MIN + 4 * MIN);
+    assert.deepEqual(types(out), ['opened:warning:open'], 'after its drill it is watched like any sensor');
+  });
+
   it('setRules keeps open alerts (reload without losing state)', () => {
     const e = createAlertEngine({ rules: ruleSet([riverRule]) });
     e.onReading(reading(river, T0, { currentLevel: 2.5 }), river);

@@ -59,6 +59,11 @@ describe('buffered gateway upload after an outage (e2e)', () => {
       assert.equal(s.uptime, Math.round((1 / 3) * 10_000) / 10_000, 'DQ1: one hour of three with data');
     }
     assert.ok((q.feeds.find((f) => f.kind === 'water-level')?.stored ?? 0) >= 20, 'DQ2: the feed counts them');
+    // AL10: drill sensors are listed per sensor but not counted in their feed.
+    const water = [...env.app.registry.sensors()].filter((s) => s.kind === 'water-level');
+    const drills = water.filter((s) => s.tags.includes('drill'));
+    assert.ok(drills.length > 0 && drills.every((d) => q.sensors.some((x) => x.sensorId === d.id)), 'drill sensors are listed');
+    assert.equal((q.feeds.find((f) => f.kind === 'water-level') as { sensors?: number } | undefined)?.sensors, water.length - drills.length, 'the feed counts fleet sensors only');
     const od = await env.json<{ sensors: unknown[] }>('/open-data/v1/quality?hours=3&kind=water-level');
     assert.ok(od.sensors.length > 0, 'open-data quality feed');
   });
