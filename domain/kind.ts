@@ -20,6 +20,18 @@ export interface FieldSpec {
   /** Plausible bounds: a value outside is accepted but flagged OUT_OF_RANGE. */
   readonly plausible?: readonly [number, number];
   readonly enum?: readonly string[];
+  /**
+   * QF1 SPIKE: the largest plausible change of this field per minute between two
+   * consecutive readings of one sensor (canonical unit per minute; a gap under a minute
+   * counts as one minute). Numeric fields only; absent = never flagged SPIKE.
+   */
+  readonly spike?: number;
+  /**
+   * QF2 STUCK: after `count` consecutive identical values (this one included) the field
+   * is flagged STUCK until it changes; `ignore` is a value that legitimately repeats
+   * (0 W for a lamp that is off). Numeric fields only; absent = never flagged STUCK.
+   */
+  readonly stuck?: { readonly count: number; readonly ignore?: number };
   /** Other units accepted on input, converted to `unit`. */
   readonly accepts?: Readonly<Record<string, UnitConversion>>;
 }

@@ -75,9 +75,9 @@ export const QualityFlag = {
   LATE: 1 << 2,
   /** Inside the accepted schema range but outside the kind's plausible range. */
   OUT_OF_RANGE: 1 << 3,
-  /** Reserved, never set: no kind defines a spike threshold yet (README "Quality flags"). */
+  /** A field jumped by more than its kind's `spike` rate since the sensor's previous reading (QF1). */
   SPIKE: 1 << 4,
-  /** Reserved, never set: no kind defines a stuck threshold yet (README "Quality flags"). */
+  /** A field repeated one value for its kind's `stuck.count` consecutive readings or more (QF2). */
   STUCK: 1 << 5,
   /** A value derived by the pipeline (e.g. occupied = total − available). */
   ESTIMATED: 1 << 6,

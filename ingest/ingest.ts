@@ -9,6 +9,7 @@ import { decodeReading, encodeReading } from './codec.ts';
 import { deadLetter, rejectionNotice } from './dead-letter.ts';
 import { decode } from './decode.ts';
 import type { Journal } from './journal.ts';
+import { newQualityTrack, spikeStuckFlags, type QualityTrack } from './quality.ts';
 import { StatusSchema } from './schemas.ts';
 import type { TimePolicy } from './timestamp.ts';
 import { toReadings } from './to-readings.ts';
@@ -27,6 +28,18 @@ export interface IngestOptions {
 }
 
 const RECEIVE_TIME = QualityFlag.NO_DEVICE_TIME | QualityFlag.CLOCK_SKEW;
+
+/** What ingest remembers per sensor: one record, allocated at the sensor's first reading. */
+interface SensorState {
+  /** Last event time given to a reading stamped with its receive time (AC1; NaN: none). */
+  stamped: number;
+  /** Event time of the latest device-timed reading (AC1: a stamped reading never takes it; NaN: none). */
+  device: number;
+  /** The kind `quality` was made for (a registry reload may change a sensor's kind). */
+  kind: SensorKind;
+  /** SPIKE/STUCK state (QF1–QF3); undefined when the kind has no spike/stuck parameters. */
+  quality: QualityTrack | undefined;
+}
 const validateStatus = new Ajv({ strict: false }).compile(StatusSchema);
 
 /**
@@ -43,10 +56,8 @@ export class Ingest {
   private readonly accepted: Record<SensorKind, Counter.Internal>;
   private readonly rejected: Counter<'reason'>;
   private readonly now: () => number;
-  /** Last event time given to a reading stamped with its receive time, per sensor (AC1). */
-  private readonly lastStamped = new Map<string, number>();
-  /** Event time of each sensor's latest device-timed reading (AC1: a stamped reading never takes it). */
-  private readonly lastDevice = new Map<string, number>();
+  /** Per-sensor state (AC1 times, QF1–QF3 spike/stuck tracking): one lookup per message. */
+  private readonly sensors = new Map<string, SensorState>();
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.clock ?? Date.now;
@@ -72,10 +83,14 @@ export class Ingest {
       return done();
     }
     let outstanding = readings.length;
+    let st = this.sensors.get(sensor.id);
+    if (!st) this.sensors.set(sensor.id, (st = { stamped: Number.NaN, device: Number.NaN, kind: sensor.kind, quality: newQualityTrack(sensor.kind) }));
+    else if (st.kind !== sensor.kind) Object.assign(st, { kind: sensor.kind, quality: newQualityTrack(sensor.kind) }); // re-registered as another kind
     for (let i = 0; i < readings.length; i++) {
-      if (readings[i]!.flags & RECEIVE_TIME) readings[i] = this.uniqueTime(readings[i]!);
-      else this.lastDevice.set(readings[i]!.sensorId, readings[i]!.ts);
+      if (readings[i]!.flags & RECEIVE_TIME) readings[i] = this.uniqueTime(readings[i]!, st);
+      else st.device = readings[i]!.ts;
       const r = readings[i]!;
+      if (st.quality) r.flags |= spikeStuckFlags(st.quality, r.values, r.ts); // QF1, QF2: before the journal, so replays keep them
       r.seq = this.o.journal.append(encodeReading(r), (err) => {
         if (err) return done(err); // not durable: no PUBACK, the device retries (J1)
         this.accepted[r.kind].inc();
@@ -90,14 +105,12 @@ export class Ingest {
    * time strictly after the previous such reading of the same sensor, so ten timeless
    * readings in one millisecond become ten rows, never one row and nine silent drops; nor
    * does it take the millisecond of the sensor's latest device-timed reading (it would be
-   * stored as that reading's correction). One Map write per reading, two lookups for a
-   * reading without a usable device time.
+   * stored as that reading's correction). Fields of the sensor's state record, no lookup.
    */
-  private uniqueTime(r: Reading): Reading {
-    const last = this.lastStamped.get(r.sensorId);
-    let ts = last !== undefined && r.ts <= last ? last + 1 : r.ts;
-    if (ts === this.lastDevice.get(r.sensorId)) ts++;
-    this.lastStamped.set(r.sensorId, ts);
+  private uniqueTime(r: Reading, st: SensorState): Reading {
+    let ts = r.ts <= st.stamped ? st.stamped + 1 : r.ts;
+    if (ts === st.device) ts++;
+    st.stamped = ts;
     return ts === r.ts ? r : { ...r, ts };
   }
 

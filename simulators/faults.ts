@@ -67,13 +67,26 @@ export function malformedPayload(t: number, values: Values, rng: Rng): { variant
 }
 
 /**
- * Replaces one numeric value with a spike that stays inside the kind's hard bounds
- * (so it is accepted and flagged SPIKE, not dead-lettered). Parking swaps occupied
- * and available so the counts stay consistent with the total; streetlight draw stays
- * under the 3 × rating check.
+ * Replaces one numeric value with a spike that stays inside the kind's hard bounds, so it
+ * is accepted, not dead-lettered. A field with a `spike` rate (QF1) jumps by 3–5 × the
+ * change its rate allows over one reporting interval, so ingest flags the reading SPIKE.
+ * Kinds without a rate get a fault only the alert rules see: parking swaps occupied and
+ * available (the counts stay consistent with the total), a streetlight over-draws under
+ * the 3 × rating check.
  */
 export function applySpike(sensor: Sensor, values: Values, rng: Rng): Values {
   const out: Values = { ...values };
+  const rated = KINDS[sensor.kind].fields.filter((f) => f.type === 'number' && f.spike !== undefined && typeof out[f.name] === 'number');
+  if (rated.length > 0) {
+    const spec = rng.pick(rated);
+    const v = out[spec.name] as number;
+    const jump = (spec.spike as number) * Math.max(1, sensor.intervalSeconds / 60) * rng.range(3, 5);
+    const hi = spec.max ?? Infinity;
+    const lo = spec.min ?? -Infinity;
+    const spiked = v + jump <= hi ? v + jump : Math.max(lo, v - jump);
+    out[spec.name] = Math.round(spiked * 100) / 100;
+    return out;
+  }
   if (sensor.kind === 'parking') {
     const capacity = sensor.params.capacity as number;
     const a = out.availableSpotNumber;
@@ -90,8 +103,6 @@ export function applySpike(sensor: Sensor, values: Values, rng: Rng): Values {
   const v = out[spec.name] as number;
   let spiked: number;
   if (sensor.kind === 'streetlight') spiked = (sensor.params.ratedPowerW as number) * rng.range(1.8, 2.8);
-  else if (spec.name === 'currentLevel') spiked = v + rng.range(2, 6);
-  else if (spec.name === 'floodDepth') spiked = v + rng.range(40, 120);
   else if (spec.name === 'temperature') spiked = v + rng.range(15, 25);
   else if (spec.name === 'relativeHumidity') spiked = rng.range(0, 5);
   else spiked = Math.max(v, 1) * rng.range(5, 15);

@@ -3,6 +3,15 @@ import type { KindDescription, ThresholdSpec } from '../kind.ts';
 
 const ppmToPpb = { factor: 1000 } as const;
 const mgToUg = { factor: 1000 } as const;
+/**
+ * QF1/QF2 parameters. A micro-sensor's minute mean of PM2.5 can climb fast near a fire or
+ * fireworks, but not by more than ~50 µg/m³ a minute (PM10, coarser and dustier, ~100);
+ * a low-cost counter reporting to 0.1 µg/m³ does not repeat one value for an hour
+ * (60 readings at 60 s) unless it is stuck.
+ */
+const PM25_SPIKE = 50;
+const PM10_SPIKE = 100;
+const PARTICLE_STUCK = { count: 60 } as const;
 
 /** Fields follow FIWARE AirQualityObserved. Concentrations in µg/m³ (particles) and ppb/ppm (gases) as Taiwan's MOENV reports them. */
 export const airQuality: KindDescription = {
@@ -10,8 +19,8 @@ export const airQuality: KindDescription = {
   label: { 'zh-TW': '空氣品質', en: 'Air quality' },
   fiwareType: 'AirQualityObserved',
   fields: [
-    { name: 'pm25', type: 'number', unit: 'ug/m3', min: 0, max: 2000, plausible: [0, 500], accepts: { 'mg/m3': mgToUg }, label: { 'zh-TW': '細懸浮微粒 PM2.5', en: 'PM2.5' } },
-    { name: 'pm10', type: 'number', unit: 'ug/m3', min: 0, max: 5000, plausible: [0, 1000], accepts: { 'mg/m3': mgToUg }, label: { 'zh-TW': '懸浮微粒 PM10', en: 'PM10' } },
+    { name: 'pm25', type: 'number', unit: 'ug/m3', min: 0, max: 2000, plausible: [0, 500], spike: PM25_SPIKE, stuck: PARTICLE_STUCK, accepts: { 'mg/m3': mgToUg }, label: { 'zh-TW': '細懸浮微粒 PM2.5', en: 'PM2.5' } },
+    { name: 'pm10', type: 'number', unit: 'ug/m3', min: 0, max: 5000, plausible: [0, 1000], spike: PM10_SPIKE, stuck: PARTICLE_STUCK, accepts: { 'mg/m3': mgToUg }, label: { 'zh-TW': '懸浮微粒 PM10', en: 'PM10' } },
     { name: 'no2', type: 'number', unit: 'ppb', min: 0, max: 5000, plausible: [0, 500], accepts: { ppm: ppmToPpb }, label: { 'zh-TW': '二氧化氮', en: 'Nitrogen dioxide' } },
     { name: 'o3', type: 'number', unit: 'ppb', min: 0, max: 5000, plausible: [0, 500], accepts: { ppm: ppmToPpb }, label: { 'zh-TW': '臭氧', en: 'Ozone' } },
     { name: 'co', type: 'number', unit: 'ppm', min: 0, max: 1000, plausible: [0, 50], accepts: { ppb: { factor: 0.001 } }, label: { 'zh-TW': '一氧化碳', en: 'Carbon monoxide' } },

@@ -3,7 +3,12 @@ import type { KindDescription } from '../kind.ts';
 
 const hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 
-/** Fields follow FIWARE Streetlight: `status`, `powerState`, `powerConsumption` (instantaneous draw, W here), `illuminanceLevel` (dimming ratio 0–1). */
+/**
+ * Fields follow FIWARE Streetlight: `status`, `powerState`, `powerConsumption` (instantaneous draw, W here), `illuminanceLevel` (dimming ratio 0–1).
+ * QF2: a metered draw repeating one non-zero value for 24 readings (2 h at 5 min) is a stuck
+ * meter (0 W, a lamp that is off, repeats legitimately). No SPIKE rate: switching on or off
+ * is a legitimate step of the full rating.
+ */
 export const streetlight: KindDescription = {
   kind: 'streetlight',
   label: { 'zh-TW': '智慧路燈', en: 'Smart streetlight' },
@@ -11,7 +16,7 @@ export const streetlight: KindDescription = {
   fields: [
     { name: 'powerState', type: 'string', enum: ['on', 'off', 'low', 'bootingUp'], label: { 'zh-TW': '電源狀態', en: 'Power state' } },
     { name: 'status', type: 'string', enum: ['ok', 'defectiveLamp', 'columnIssue', 'brokenLantern'], label: { 'zh-TW': '設備狀態', en: 'Status' } },
-    { name: 'powerConsumption', type: 'number', unit: 'W', min: 0, max: 5000, accepts: { kW: { factor: 1000 } }, label: { 'zh-TW': '耗電功率', en: 'Power draw' } },
+    { name: 'powerConsumption', type: 'number', unit: 'W', min: 0, max: 5000, stuck: { count: 24, ignore: 0 }, accepts: { kW: { factor: 1000 } }, label: { 'zh-TW': '耗電功率', en: 'Power draw' } },
     { name: 'illuminanceLevel', type: 'number', unit: '/', min: 0, max: 1, label: { 'zh-TW': '調光比例', en: 'Dimming level' } },
   ],
   requireAnyOf: ['powerState', 'status', 'powerConsumption'],

@@ -6,14 +6,20 @@ import type { KindDescription, ThresholdSpec } from '../kind.ts';
  * water stage in metres against warning levels 3/2/1 (三級/二級/一級警戒, 1 most severe);
  * road flood sensors report water depth above the road in centimetres (`floodDepth`)
  * against a per-sensor threshold, because agencies disagree (6 cm vs 10 cm).
+ *
+ * QF1/QF2: a river stage rises at most ~0.2 m a minute even in a flash flood (a 10-minute
+ * station: 2 m between readings), and a gauge reading to the centimetre does not repeat
+ * one stage for 36 readings (6 h) unless stuck. Standing water on a road builds by up to
+ * ~10 cm a minute in a cloudburst; a dry road reads 0 for weeks (ignored), but one depth
+ * above 0 for 288 readings (24 h at 5 min) is a stuck sensor.
  */
 export const waterLevel: KindDescription = {
   kind: 'water-level',
   label: { 'zh-TW': '水位', en: 'Water level' },
   fiwareType: 'FloodMonitoring',
   fields: [
-    { name: 'currentLevel', type: 'number', unit: 'm', min: -50, max: 500, accepts: { cm: { factor: 0.01 }, mm: { factor: 0.001 } }, label: { 'zh-TW': '水位', en: 'Water stage' } },
-    { name: 'floodDepth', type: 'number', unit: 'cm', min: 0, max: 1000, plausible: [0, 300], accepts: { m: { factor: 100 }, mm: { factor: 0.1 } }, label: { 'zh-TW': '淹水深度', en: 'Flood depth' } },
+    { name: 'currentLevel', type: 'number', unit: 'm', min: -50, max: 500, spike: 0.2, stuck: { count: 36 }, accepts: { cm: { factor: 0.01 }, mm: { factor: 0.001 } }, label: { 'zh-TW': '水位', en: 'Water stage' } },
+    { name: 'floodDepth', type: 'number', unit: 'cm', min: 0, max: 1000, plausible: [0, 300], spike: 10, stuck: { count: 288, ignore: 0 }, accepts: { m: { factor: 100 }, mm: { factor: 0.1 } }, label: { 'zh-TW': '淹水深度', en: 'Flood depth' } },
   ],
   requireAnyOf: ['currentLevel', 'floodDepth'],
   defaultIntervalSeconds: 600,

@@ -50,11 +50,31 @@ export function qualityOf(flags: number): string {
   return names.length ? names.join('|') : 'ok';
 }
 
+/** The kinds' SPIKE / STUCK parameters in words (QF1, QF2), so the catalogue never drifts from them. */
+function paramList(what: 'spike' | 'stuck'): string {
+  const parts: string[] = [];
+  for (const d of Object.values(KINDS)) {
+    for (const f of d.fields) {
+      if (what === 'spike' && f.spike !== undefined) parts.push(`${d.kind} ${f.name} ${f.spike} ${f.unit ?? ''}/min`);
+      if (what === 'stuck' && f.stuck !== undefined) parts.push(`${d.kind} ${f.name} ${f.stuck.count}${f.stuck.ignore !== undefined ? ` (${f.stuck.ignore} ${f.unit ?? ''} may repeat)` : ''}`);
+    }
+  }
+  return parts.join('; ');
+}
+
 export const QUALITY_FLAG_DOCS = [
   { flag: 'ok', 'zh-TW': '無異常', en: 'no issue found' },
   { flag: 'out-of-range', 'zh-TW': '數值超出合理範圍（仍保留）', en: 'outside the plausible range of the kind (kept)' },
-  { flag: 'spike', 'zh-TW': '與前一筆相比突變', en: 'jump larger than the spike threshold since the previous reading' },
-  { flag: 'stuck', 'zh-TW': '數值長時間不變', en: 'identical value for longer than the stuck threshold' },
+  {
+    flag: 'spike',
+    'zh-TW': `與該感測器前一筆非突變讀值相比，變化超過每分鐘上限（間隔不足一分鐘以一分鐘計）；仍儲存並納入統計。上限：${paramList('spike')}`,
+    en: `changed by more than the field's per-minute limit since the sensor's previous non-spike reading (a gap under a minute counts as one); stored and aggregated. Limits: ${paramList('spike')}`,
+  },
+  {
+    flag: 'stuck',
+    'zh-TW': `連續相同讀值達設定筆數（含本筆）；仍儲存並納入統計。筆數：${paramList('stuck')}`,
+    en: `the same value in this many consecutive readings of the sensor (this one included); stored and aggregated. Counts: ${paramList('stuck')}`,
+  },
   { flag: 'late', 'zh-TW': '延遲到達，未納入即時統計', en: 'arrived late: stored but not in streaming aggregates' },
   { flag: 'estimated', 'zh-TW': '由系統推算', en: 'derived by the pipeline (e.g. occupied = total − available)' },
   { flag: 'clock-skew', 'zh-TW': '裝置時間偏差過大，改用接收時間', en: 'device clock outside the accepted skew; receive time used' },

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applySpike, malformedPayload, planFaults } from '../../simulators/faults.ts';
 import { createSensorSource, Rng } from '../../simulators/index.ts';
+import { QualityFlag } from '../../domain/index.ts';
+import { newQualityTrack, spikeStuckFlags, trackedFields } from '../../ingest/index.ts';
 import { demoRegistry, payloadProblems, valueProblems } from './validate.ts';
 
 const registry = demoRegistry();
@@ -49,6 +51,30 @@ describe('malformed payloads and spikes', () => {
       }
     }
     assert.deepEqual([...seen].sort(), ['notJson', 'truncated', 'wrongType']);
+  });
+
+  it('a spike of a kind with spike rates is flagged SPIKE by ingest\'s rule (QF1); the normal series is not', () => {
+    const rng = new Rng(9, 'spike-flag');
+    let spikes = 0;
+    for (const sensor of sensors.filter((s) => trackedFields(s.kind).length > 0 && s.kind !== 'streetlight')) {
+      const src = createSensorSource(sensor, 9);
+      const step = sensor.intervalSeconds * 1000;
+      const t0 = Date.parse('2025-12-01T20:00:00+08:00');
+      const normal = newQualityTrack(sensor.kind)!;
+      const faulty = newQualityTrack(sensor.kind)!;
+      for (let i = 0; i < 40; i++) {
+        const values = src.next(t0 + i * step);
+        assert.equal(spikeStuckFlags(normal, values, t0 + i * step) & QualityFlag.SPIKE, 0, `${sensor.id}: normal reading ${i} flagged SPIKE`);
+        // Every 5th reading spiked; the others go through the same state.
+        const spiked = i > 0 && i % 5 === 0 ? applySpike(sensor, values, rng) : values;
+        const flag = spikeStuckFlags(faulty, spiked, t0 + i * step) & QualityFlag.SPIKE;
+        if (spiked !== values) {
+          assert.equal(flag, QualityFlag.SPIKE, `${sensor.id}: spike ${JSON.stringify(spiked)} after ${JSON.stringify(values)} not flagged`);
+          spikes++;
+        } else assert.equal(flag, 0, `${sensor.id}: reading ${i} after a spike flagged`);
+      }
+    }
+    assert.ok(spikes > 100, `${spikes} spikes checked`);
   });
 
   it('spikes stay inside hard bounds and kind checks but jump beyond the sensor\'s normal variation', () => {
