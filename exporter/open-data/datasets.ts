@@ -4,6 +4,7 @@ import type { OdContext } from './context.ts';
 import type { Reliability } from './reliability.ts';
 
 export const ALERTS_DATASET = 'civicstream-alerts';
+export const QUALITY_DATASET = 'civicstream-quality';
 export const datasetId = (kind: SensorKind): string => `civicstream-${kind}`;
 
 /** How often each feed changes, as data.gov.tw 更新頻率 and the DCAT/Dublin Core frequency vocabulary. */
@@ -183,6 +184,57 @@ export function alertsDataset(ctx: OdContext, lastModified: number | undefined):
     keywords: ['示警', 'CAP', 'alerts', '災害'],
     lastModified: lastModified === undefined ? null : toTaipeiIso(lastModified),
     distributions: [{ title: 'Atom feed of current alerts', format: 'Atom', mediaType: 'application/atom+xml', accessURL: `${ctx.baseUrl}/open-data/v1/alerts/atom.xml` }],
+  };
+  return { ...m, dataGovTw: dataGovTw(m) };
+}
+
+/**
+ * OD-C4: the quality figures (DQ1, DQ2: completeness, uptime, latency per sensor and per
+ * feed, `/open-data/v1/quality`) are a dataset of their own, with the same data.gov.tw
+ * fields as the others. They are derived from the stored readings at request time
+ * (cached 60 s), so 資料提供屬性 is 加值衍生資料 and 詮釋資料更新時間 follows the newest reading.
+ */
+export function qualityDataset(ctx: OdContext, lastModified: number | undefined): DatasetMeta {
+  const q = `${ctx.baseUrl}/open-data/v1/quality`;
+  const f = (name: string, type: string, zh: string, en: string, unit?: string) => ({ name, type, ...(unit ? { unit } : {}), description: { 'zh-TW': zh, en } });
+  const m = {
+    id: QUALITY_DATASET,
+    title: { 'zh-TW': '感測資料品質統計', en: 'Sensor data quality figures' },
+    description: {
+      'zh-TW': '每個感測器與每類資料（feed）的完整率、上線率與延遲，由已儲存之資料（含遲到資料）計算：完整率 = 已儲存筆數 ÷ 依回報間隔應收筆數；上線率 = 有資料的小時數 ÷ 區間小時數；延遲 = 裝置時間至接收時間。區間以 hours 參數指定（1–720 小時，預設 24），kind 參數可只取一類。',
+      en: 'Completeness, uptime and latency per sensor and per feed (kind), computed from the stored readings, late ones included: completeness = stored ÷ expected from the sensor\'s interval; uptime = hours with data ÷ hours; latency = device time → receive time. The range is the `hours` parameter (1–720, default 24); `kind` selects one feed.',
+    },
+    publisher: ctx.publisher.agency,
+    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail, ...(ctx.publisher.contactPhone ? { phone: ctx.publisher.contactPhone } : {}) },
+    fields: [
+      f('sensorId', 'string', '感測器代碼（feeds 中為 kind）', 'sensor id (kind in feeds)'),
+      f('kind', 'string', '感測器類別', 'sensor kind'),
+      f('district', 'string', '行政區代碼（內政部 8 碼）', 'district code (MOI, 8 digits)'),
+      f('expected', 'integer', '依回報間隔應收筆數', 'readings expected from the interval'),
+      f('stored', 'integer', '已儲存筆數（含遲到）', 'readings stored (late included)'),
+      f('late', 'integer', '遲到筆數', 'readings stored late'),
+      f('completeness', 'number', '完整率（0–1）', 'completeness (0–1)'),
+      f('uptime', 'number', '上線率（0–1）', 'uptime (0–1)'),
+      f('latencyP50Ms', 'number', '延遲中位數', 'latency p50', 'ms'),
+      f('latencyP95Ms', 'number', '延遲第 95 百分位', 'latency p95', 'ms'),
+    ],
+    updateFrequency: { 'zh-TW': '即時計算（快取 60 秒）', en: 'computed on request (cached 60 s)' },
+    frequencyIri: CONTINUOUS.dcat,
+    category: '公共資訊',
+    issued: null,
+    volume: null,
+    provision: '加值衍生資料',
+    relatedUrls: related(ctx),
+    license: { name: LICENSE.name, url: LICENSE.url },
+    fee: '免費',
+    encoding: 'UTF-8' as const,
+    formats: ['JSON'],
+    keywords: ['資料品質', '完整率', 'data quality', 'completeness', 'uptime', 'latency'],
+    lastModified: lastModified === undefined ? null : toTaipeiIso(lastModified),
+    distributions: [
+      { title: 'quality figures, last 24 h (JSON)', format: 'JSON', mediaType: 'application/json', accessURL: `${q}?hours=24` },
+      { title: 'quality figures, last 30 days (JSON)', format: 'JSON', mediaType: 'application/json', accessURL: `${q}?hours=720` },
+    ],
   };
   return { ...m, dataGovTw: dataGovTw(m) };
 }

@@ -66,5 +66,14 @@ describe('buffered gateway upload after an outage (e2e)', () => {
     assert.equal((q.feeds.find((f) => f.kind === 'water-level') as { sensors?: number } | undefined)?.sensors, water.length - drills.length, 'the feed counts fleet sensors only');
     const od = await env.json<{ sensors: unknown[] }>('/open-data/v1/quality?hours=3&kind=water-level');
     assert.ok(od.sensors.length > 0, 'open-data quality feed');
+    // OD-C4: the catalogue lists the quality figures; its distributions answer with them.
+    const ds = await env.json<{ distributions: { accessURL: string }[]; fields: { name: string }[] }>('/open-data/v1/datasets/civicstream-quality');
+    for (const d of ds.distributions) {
+      const u = new URL(d.accessURL);
+      const body = await env.json<{ sensors: Record<string, unknown>[]; feeds: { kind: string }[] }>(u.pathname + u.search);
+      assert.ok(body.feeds.some((f) => f.kind === 'water-level'), d.accessURL);
+      const row = body.sensors.find((x) => x.sensorId === SENSORS[0])!;
+      for (const f of ds.fields) assert.ok(f.name in row, `${d.accessURL}: field ${f.name} documented and served`);
+    }
   });
 });

@@ -18,9 +18,10 @@ describe('catalogue, reliability figures and bulk files', () => {
   });
   after(async () => { await env.close(); });
 
-  it('one dataset per kind plus alerts, with the data.gov.tw fields and the licence', async () => {
+  it('one dataset per kind plus alerts and quality figures, with the data.gov.tw fields and the licence', async () => {
     const body = await json(await env.get('/open-data/v1/datasets'));
-    assert.deepEqual(body.datasets.map((d: any) => d.id).sort(), ['civicstream-air-quality', 'civicstream-alerts', 'civicstream-parking', 'civicstream-streetlight', 'civicstream-water-level']);
+    assert.deepEqual(body.datasets.map((d: any) => d.id).sort(), ['civicstream-air-quality', 'civicstream-alerts', 'civicstream-parking', 'civicstream-quality', 'civicstream-streetlight', 'civicstream-water-level']);
+    assert.equal(body.count, body.datasets.length);
     for (const d of body.datasets) {
       for (const k of ['資料集名稱', '資料集描述', '主要欄位說明', '提供機關', '提供機關聯絡人姓名', '更新頻率', '授權方式', '授權說明網址', '編碼格式', '檔案格式', '詮釋資料更新時間']) {
         assert.ok(k in d.dataGovTw, `${d.id} lacks ${k}`);
@@ -34,6 +35,26 @@ describe('catalogue, reliability figures and bulk files', () => {
     assert.equal(aq.lastModified, '2026-11-22T11:59:00.000+08:00');
     assert.equal(aq.fields.find((f: any) => f.name === 'pm25').unit, 'ug/m3');
     assert.deepEqual(body.qualityFlags.map((f: any) => f.flag).slice(0, 6), ['ok', 'out-of-range', 'spike', 'stuck', 'late', 'estimated']);
+  });
+
+  it('OD-C4: the quality figures are a dataset with data.gov.tw fields (test/e2e/late-buffered.test.ts fetches its distributions)', async () => {
+    const q = await json(await env.get('/open-data/v1/datasets/civicstream-quality'));
+    const g = q.dataGovTw;
+    for (const k of ['資料集識別碼', '資料集名稱', '服務分類', '資料集描述', '主要欄位說明', '提供機關', '提供機關聯絡人姓名', '提供機關聯絡人電子郵件', '更新頻率', '授權方式', '授權說明網址', '計費方式', '編碼格式', '檔案格式', '資料資源下載網址', '詮釋資料更新時間', '資料提供屬性', '相關網址']) {
+      assert.ok(g[k] !== undefined && g[k] !== '', `civicstream-quality: ${k}`);
+    }
+    assert.equal(g.資料集識別碼, 'civicstream-quality');
+    assert.equal(g.資料提供屬性, '加值衍生資料');
+    assert.equal(g.授權方式, '政府資料開放授權條款-第1版');
+    assert.match(g.主要欄位說明, /completeness\(完整率/);
+    assert.equal(q.lastModified, '2026-11-22T11:59:00.000+08:00', 'the newest stored reading');
+    assert.deepEqual(q.distributions.map((d: any) => new URL(d.accessURL).pathname + new URL(d.accessURL).search), ['/open-data/v1/quality?hours=24', '/open-data/v1/quality?hours=720']);
+    assert.deepEqual(g.資料資源下載網址, q.distributions.map((d: any) => d.accessURL));
+    assert.deepEqual(q.fields.map((f: any) => f.name), ['sensorId', 'kind', 'district', 'expected', 'stored', 'late', 'completeness', 'uptime', 'latencyP50Ms', 'latencyP95Ms']);
+    const cat = await json(await env.get('/open-data/v1/catalog.jsonld'));
+    const ds = cat['dcat:dataset'].find((d: any) => d['dct:identifier'] === 'civicstream-quality');
+    assert.ok(ds, 'in the DCAT catalogue');
+    assert.equal(ds['dct:license']['@id'], 'https://data.gov.tw/license');
   });
 
   it('reliability: completeness over 24 h / 30 d and the silent share, from the seeded readings', async () => {
@@ -57,7 +78,7 @@ describe('catalogue, reliability figures and bulk files', () => {
     const cat = await json(res);
     assert.equal(cat['@type'], 'dcat:Catalog');
     assert.equal(cat['@context'].dcat, 'http://www.w3.org/ns/dcat#');
-    assert.equal(cat['dcat:dataset'].length, 5);
+    assert.equal(cat['dcat:dataset'].length, 6);
     const aq = cat['dcat:dataset'].find((d: any) => d['dct:identifier'] === 'civicstream-air-quality');
     assert.deepEqual(aq['dct:title'].map((l: any) => l['@language']), ['zh-TW', 'en']);
     assert.equal(aq['dct:license']['@id'], 'https://data.gov.tw/license');

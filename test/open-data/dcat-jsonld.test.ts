@@ -34,7 +34,7 @@ describe('catalogue: data.gov.tw fields and DCAT IRIs (OD-C1–OD-C3)', () => {
       assert.equal(d.dataGovTw.資料集識別碼, d.id);
       assert.equal(d.dataGovTw.提供機關聯絡人電話, '03-332-2101');
       assert.ok(['生活安全及品質', '公共資訊', '交通及通訊'].includes(d.dataGovTw.服務分類), d.dataGovTw.服務分類);
-      assert.equal(d.dataGovTw.資料提供屬性, '原始資料');
+      assert.equal(d.dataGovTw.資料提供屬性, d.id === 'civicstream-quality' ? '加值衍生資料' : '原始資料', d.id); // OD-C4: derived figures
       assert.ok(d.dataGovTw.相關網址.length >= 1);
     }
     const aq = body.datasets.find((d: any) => d.id === 'civicstream-air-quality');
@@ -52,7 +52,7 @@ describe('catalogue: data.gov.tw fields and DCAT IRIs (OD-C1–OD-C3)', () => {
     const catalog = expanded.find((n) => n['@type']?.includes(`${DCAT}Catalog`));
     assert.ok(catalog, 'a dcat:Catalog node');
     const datasets = catalog[`${DCAT}dataset`];
-    assert.equal(datasets.length, 5);
+    assert.equal(datasets.length, 6);
     const iri = (v: any, what: string) => {
       assert.ok(v && typeof v['@id'] === 'string', `${what} is an IRI: ${JSON.stringify(v)}`);
       assert.doesNotThrow(() => new URL(v['@id']), what);
