@@ -168,7 +168,7 @@ export class App {
       health: () => this.health(),
       metrics,
       sensorStatus: (id) => this.ingest.sensorStatus(id),
-      alertMeta: publication(this.alerts.engine).meta, // AL9: staff see public/capStatus on every alert
+      alertMeta: publication(this.alerts.engine, (id) => this.registry.sensor(id)).meta, // AL9: staff see public/capStatus on every alert
       logger,
       // AL9/OD-P1/OD-P2/OD-P5: staff-only routes check tokens (one guard); every route family has a rate limit.
       verifyStaff: (token) => verifyToken(this.alerts.store, token),
@@ -184,7 +184,7 @@ export class App {
               },
               bulkDir,
               // CAP gate (AL9): only rules marked public, only status Actual, with each rule's CAP content (OD-A2).
-              alertPolicy: publication(this.alerts.engine),
+              alertPolicy: publication(this.alerts.engine, (id) => this.registry.sensor(id)), // AL10: drill sensors' alerts are Exercise
               cap: { expiresMinutes: config.openData.capExpiresMinutes },
               publisher: {
                 agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail,

@@ -57,4 +57,4 @@ export interface ApiContext {
   readonly alertMeta?: AlertMeta;
 }
 
-export type AlertMeta = (a: { ruleId: string }) => { public: boolean; capStatus: string };
+export type AlertMeta = (a: { ruleId: string; subject: string }) => { public: boolean; capStatus: string };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAlertEngine, parseRules } from '../../alerts/index.ts';
+import { createAlertEngine, parseRules, publication } from '../../alerts/index.ts';
+import { DRILL_TAG } from '../../domain/index.ts';
 
 const yaml = `version: 1
 rules:
@@ -35,5 +36,18 @@ describe('rule publication settings', () => {
   });
   it('refuses an unknown CAP status', () => {
     assert.throws(() => parseRules([{ file: 'rules.yaml', text: yaml.replace('capStatus: Exercise', 'capStatus: Rehearsal') }]), /capStatus/);
+  });
+  it('AL10: an alert on a drill sensor is an Exercise whatever its rule says, so no public feed admits it', () => {
+    const engine = createAlertEngine({ rules: parseRules([{ file: 'rules.yaml', text: yaml }]) });
+    const tags = new Map<string, string[]>([['drill-road-1', [DRILL_TAG, 'road']], ['road-1', ['road']]]);
+    const p = publication(engine, (id) => (tags.has(id) ? { tags: tags.get(id)! } : undefined));
+    for (const ruleId of ['flood.public', 'flood.drill', 'flood.internal']) {
+      assert.equal(p.status({ ruleId, subject: 'drill-road-1' }), 'Exercise', ruleId);
+      assert.equal(p.meta({ ruleId, subject: 'drill-road-1' }).capStatus, 'Exercise', ruleId);
+    }
+    assert.equal(p.status({ ruleId: 'flood.public', subject: 'road-1' }), 'Actual');
+    assert.equal(p.status({ ruleId: 'flood.drill', subject: 'road-1' }), 'Exercise');
+    assert.equal(p.status({ ruleId: 'flood.public', subject: 'district:68000010' }), 'Actual'); // a group subject is no sensor
+    assert.equal(p.isPublic({ ruleId: 'flood.public' }), true); // the gate is public AND Actual
   });
 });
