@@ -19,7 +19,7 @@ import { credentialsPath, seedRegistry } from './seed.ts';
 import { createAlerts, type Alerts } from '../alerts/index.ts';
 import { fileURLToPath } from 'node:url';
 import { wireAdmin } from './admin.ts';
-import { alertsOptions, apiOptions, brokerOptions } from './stage-options.ts';
+import { alertsOptions, apiOptions, brokerOptions, consoleOptions, ingestOptions, simulationOptions } from './stage-options.ts';
 import { Units, type Unit } from './units.ts';
 
 /** The alert rules shipped with the project (used when alerts.ruleFiles is empty). */
@@ -93,10 +93,16 @@ export class App {
    * the store writer, the writer before the journal and the store (SU4).
    */
   private unitList(): Unit[] {
-    const { config, logger, metrics } = this;
+    const { config } = this;
     const ruleFiles = config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES];
     const bulkDir = path.join(config.dataDir, 'open-data');
     const baseUrl = config.http.publicBaseUrl ?? `http://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${config.http.port}`;
+    return [...this.stateUnits(ruleFiles, baseUrl), ...this.pipelineUnits(), ...this.serviceUnits(ruleFiles, bulkDir, baseUrl)];
+  }
+
+  /** Registry, store, journal, store writer, alert service, ingest: what holds state on disk. */
+  private stateUnits(ruleFiles: readonly string[], baseUrl: string): Unit[] {
+    const { config, logger, metrics } = this;
     return [
       {
         name: 'registry',
@@ -110,25 +116,19 @@ export class App {
       {
         name: 'store',
         start: async () => {
-          const stores = createStores(config, logger, metrics);
-          this.store = stores.store;
-          this.influx = stores.influx;
+          ({ store: this.store, influx: this.influx } = createStores(config, logger, metrics));
           await this.store.open();
         },
         stop: () => this.store.close(),
       },
       {
         name: 'journal',
-        start: () => {
-          this.journal = Journal.open({ dir: path.join(config.dataDir, 'journal'), segmentBytes: config.journal.segmentBytes, fsync: config.journal.fsync, logger, metrics });
-        },
+        start: () => void (this.journal = Journal.open({ dir: path.join(config.dataDir, 'journal'), segmentBytes: config.journal.segmentBytes, fsync: config.journal.fsync, logger, metrics })),
         stop: () => this.journal.close(),
       },
       {
         name: 'store writer',
-        start: () => {
-          this.writer = new StoreWriter({ store: this.store, maxBatch: config.storage.maxBatch, logger, metrics, retry: { initialMs: 200, maxMs: 10_000 } });
-        },
+        start: () => void (this.writer = new StoreWriter({ store: this.store, maxBatch: config.storage.maxBatch, logger, metrics, retry: { initialMs: 200, maxMs: 10_000 } })),
         // A store that is down must not keep the journal open: what is unwritten stays after the
         // checkpoint and is replayed at the next start.
         stop: async () => {
@@ -138,32 +138,22 @@ export class App {
       },
       {
         name: 'alerts',
-        start: async () => {
-          this.alerts = await createAlerts(alertsOptions(this, ruleFiles, baseUrl));
-        },
+        start: async () => void (this.alerts = await createAlerts(alertsOptions(this, ruleFiles, baseUrl))),
         stop: () => this.alerts.close(),
       },
       {
         name: 'ingest',
-        start: () => {
-          this.ingest = new Ingest({
-            registry: this.registry,
-            journal: this.journal,
-            policy: {
-              maxFutureSkewMs: config.ingest.maxFutureSkewSeconds * 1000,
-              maxPastSkewMs: config.ingest.maxPastSkewSeconds * 1000,
-              rejectOlderThanMs: config.ingest.rejectOlderThanDays * 86_400_000,
-            },
-            deadLetterPayloadBytes: config.ingest.deadLetterPayloadBytes,
-            onDeadLetter: (d) => this.writer.addDeadLetter(d),
-            notify: (topic, payload) => void this.broker.publish(topic, payload, { qos: 0 }).catch(() => undefined),
-            logger,
-            metrics,
-          });
-        },
+        start: () => void (this.ingest = new Ingest(ingestOptions(this))),
         // readings$ completes: the processor writes its partial windows (W8).
         stop: () => this.ingest.complete(),
       },
+    ];
+  }
+
+  /** The broker, the processor with the journal replay and first tick, the MQTT listeners. */
+  private pipelineUnits(): Unit[] {
+    const { config, logger, metrics } = this;
+    return [
       {
         name: 'broker',
         start: () => {
@@ -174,28 +164,7 @@ export class App {
       },
       {
         name: 'pipeline',
-        start: async () => {
-          this.processor = new Processor({
-            registry: this.registry,
-            writer: this.writer,
-            allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
-            lateHorizonMs: config.analytics.lateHorizonDays * 86_400_000,
-            ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
-            alerts: this.alerts.service,
-            logger,
-            metrics,
-          });
-          // The alert service's state file is the source of truth for open alerts: it restores the engine.
-          await this.alerts.service.restore();
-          this.processor.connect(this.ingest.readings$);
-          // Recovery: everything after the checkpoint is replayed through the same path
-          // before the broker accepts new messages (ARCHITECTURE.md "Durability").
-          const replayed = this.ingest.replay();
-          if (replayed) logger.info({ replayed, from: this.journal.checkpointed + 1 }, 'journal replayed');
-          await this.runTick();
-          const journal = this.journal;
-          new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
-        },
+        start: () => this.startPipeline(),
         // The last tick (checkpoint computed before partial windows are flushed): after the broker and
         // the HTTP API, before the alert service, the readings stream and the writer it writes to (SU4).
         stop: () => this.runTick(),
@@ -205,7 +174,7 @@ export class App {
         start: async () => {
           // OD-P5: a busy port stops the start with the setting to change, not a raw stack.
           const bindSetting = (port: number) => (port === config.mqtt.publicWsPort ? 'mqtt.publicWsPort (CIVIC_WS_PORT, -1 = off)' : 'mqtt.port (CIVIC_MQTT_PORT)');
-          // A listener that failed leaves the ones already bound to this unit's own cleanup (SU2).
+          // A failed start is this unit's own cleanup (SU2): the listeners already bound close.
           this.ports = await listenOrExplain(() => this.broker.start(), bindSetting, config.bind, config.mqtt.port).catch(async (err: unknown) => {
             await this.broker.stop();
             throw err;
@@ -220,14 +189,43 @@ export class App {
         },
         stop: () => this.publicFeed?.unsubscribe(),
       },
+    ];
+  }
+
+  /** The processor on the readings stream, restored alert state, the journal replay and the first tick. */
+  private async startPipeline(): Promise<void> {
+    const { config, logger, metrics } = this;
+    this.processor = new Processor({
+      registry: this.registry,
+      writer: this.writer,
+      allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
+      lateHorizonMs: config.analytics.lateHorizonDays * 86_400_000,
+      ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
+      alerts: this.alerts.service,
+      logger,
+      metrics,
+    });
+    // The alert service's state file is the source of truth for open alerts: it restores the engine.
+    await this.alerts.service.restore();
+    this.processor.connect(this.ingest.readings$);
+    // Recovery: everything after the checkpoint is replayed through the same path
+    // before the broker accepts new messages (ARCHITECTURE.md "Durability").
+    const replayed = this.ingest.replay();
+    if (replayed) logger.info({ replayed, from: this.journal.checkpointed + 1 }, 'journal replayed');
+    await this.runTick();
+    const journal = this.journal;
+    new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
+  }
+
+  /** The HTTP API (with the console, staff and admin routes), retained alert state, the clock, jobs, simulators. */
+  private serviceUnits(ruleFiles: readonly string[], bulkDir: string, baseUrl: string): Unit[] {
+    const { config, logger } = this;
+    return [
       {
         name: 'api',
         start: async () => {
           this.api = createApi(apiOptions(this, bulkDir, baseUrl));
-          await this.api.app.register(consolePlugin({ dataDir: config.dataDir, ...config.console, secureCookie: baseUrl.startsWith('https:'), audit: (r) => this.alerts.store.addAudit(r), districts: () => this.registry.districts(), staffActive: (n) => {
-            const recs = [...this.alerts.store.tokens.values()].filter((r) => r.name === n);
-            return recs.length === 0 || recs.some((r) => !r.revoked);
-          } }));
+          await this.api.app.register(consolePlugin(consoleOptions(this, baseUrl)));
           await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
           this.admin = await wireAdmin(this, registryPath(config), ruleFiles);
         },
@@ -251,20 +249,15 @@ export class App {
       { name: 'retained alert state', start: () => this.alerts.service.republish() },
       {
         name: 'clock',
-        start: () => {
-          this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs);
-        },
+        start: () => void (this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs)),
         stop: () => clearInterval(this.tick),
       },
       {
         name: 'daily export',
         start: () => {
           if (!config.openData.enabled) return;
-          this.dailyExport = openData.scheduleDailyExport({
-            logger,
-            minuteOfDay: config.openData.dailyExportMinute,
-            run: (date) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger, bom: config.openData.bulkCsvBom, baseUrl }),
-          });
+          const run = (date: string) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger, bom: config.openData.bulkCsvBom, baseUrl });
+          this.dailyExport = openData.scheduleDailyExport({ logger, minuteOfDay: config.openData.dailyExportMinute, run });
         },
         stop: () => this.dailyExport?.stop(),
       },
@@ -272,17 +265,7 @@ export class App {
         name: 'simulators',
         start: async () => {
           if (!config.simulate.enabled) return;
-          const s = config.simulate;
-          this.simulation = createSimulation({
-            mqttUrl: `mqtt://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${this.ports.port}`,
-            registry: this.registry,
-            credentials: await loadCredentials(config.dataDir),
-            speed: s.speed,
-            seed: s.seed,
-            qos: s.qos,
-            faults: { malformedRate: s.malformedRate, silentSensors: s.silentSensors, spikeRate: s.spikeRate, stuckSensors: s.stuckSensors },
-            logger: logger.child({ component: 'simulator' }),
-          });
+          this.simulation = createSimulation(simulationOptions(this, this.ports.port, await loadCredentials(config.dataDir)));
           await this.simulation.start();
           logger.info({ credentials: credentialsPath(config.dataDir) }, 'simulators running');
         },
@@ -291,7 +274,6 @@ export class App {
     ];
   }
 
-  /** Re-reads the rule files (SIGHUP or the admin API) without losing alert state; a bad file keeps the old rules. */
   /** Issue 12 (B37/B38): SIGHUP re-reads the TLS certificate, key, client CA and CRL for MQTT and HTTPS. */
   reloadTls(): void {
     this.broker.reloadTls();
@@ -299,6 +281,7 @@ export class App {
     if (https && this.api) (this.api.app.server as unknown as { setSecureContext?: (o: object) => void }).setSecureContext?.(https);
   }
 
+  /** Re-reads the rule files (SIGHUP or the admin API) without losing alert state; a bad file keeps the old rules. */
   async reloadRules(source: string): Promise<void> {
     const rules = await this.alerts.reloadRules();
     await this.alerts.service.reloadRules(rules, source);

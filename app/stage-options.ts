@@ -2,7 +2,9 @@ import path from 'node:path';
 import type { AlertsOptions } from '../alerts/index.ts';
 import { authenticateStaff, publication, verifyToken } from '../alerts/index.ts';
 import type { BrokerOptions } from '../broker/index.ts';
-import type { ApiOptions, openData } from '../exporter/index.ts';
+import type { ApiOptions, consolePlugin, openData } from '../exporter/index.ts';
+import type { IngestOptions } from '../ingest/index.ts';
+import type { SimulationOptions } from '../simulators/index.ts';
 import type { App } from './app.ts';
 import { apiHttps, brokerTransport } from './broker-transport.ts';
 
@@ -11,6 +13,24 @@ import { apiHttps, brokerTransport } from './broker-transport.ts';
  * when they run, so a stage may name one that a later unit builds (the broker publishes
  * alerts; the alert service is built first).
  */
+export function ingestOptions(app: App): IngestOptions {
+  const { config, logger, metrics } = app;
+  return {
+    registry: app.registry,
+    journal: app.journal,
+    policy: {
+      maxFutureSkewMs: config.ingest.maxFutureSkewSeconds * 1000,
+      maxPastSkewMs: config.ingest.maxPastSkewSeconds * 1000,
+      rejectOlderThanMs: config.ingest.rejectOlderThanDays * 86_400_000,
+    },
+    deadLetterPayloadBytes: config.ingest.deadLetterPayloadBytes,
+    onDeadLetter: (d) => app.writer.addDeadLetter(d),
+    notify: (topic, payload) => void app.broker.publish(topic, payload, { qos: 0 }).catch(() => undefined),
+    logger,
+    metrics,
+  };
+}
+
 export function alertsOptions(app: App, ruleFiles: readonly string[], baseUrl: string): AlertsOptions {
   const { config, logger, metrics } = app;
   const smtp = config.alerts.smtp;
@@ -90,5 +110,35 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string): ApiOptio
           },
         }
       : {}),
+  };
+}
+
+export function consoleOptions(app: App, baseUrl: string): Parameters<typeof consolePlugin>[0] {
+  const { config } = app;
+  return {
+    dataDir: config.dataDir,
+    ...config.console,
+    secureCookie: baseUrl.startsWith('https:'),
+    audit: (r) => app.alerts.store.addAudit(r),
+    districts: () => app.registry.districts(),
+    staffActive: (n) => {
+      const recs = [...app.alerts.store.tokens.values()].filter((r) => r.name === n);
+      return recs.length === 0 || recs.some((r) => !r.revoked);
+    },
+  };
+}
+
+export function simulationOptions(app: App, mqttPort: number, credentials: SimulationOptions['credentials']): SimulationOptions {
+  const { config, logger } = app;
+  const s = config.simulate;
+  return {
+    mqttUrl: `mqtt://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${mqttPort}`,
+    registry: app.registry,
+    credentials,
+    speed: s.speed,
+    seed: s.seed,
+    qos: s.qos,
+    faults: { malformedRate: s.malformedRate, silentSensors: s.silentSensors, spikeRate: s.spikeRate, stuckSensors: s.stuckSensors },
+    logger: logger.child({ component: 'simulator' }),
   };
 }
