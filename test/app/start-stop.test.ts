@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -41,7 +42,7 @@ function appOn(dataDir: string, rulesFile: string): App {
   return new App(config, pino({ level: 'silent' }));
 }
 
-test('US1: an alert change emitted by the final tick at stop is in alert-state.jsonl, and the next start restores it', async () => {
+test('SU4: an alert change emitted by the final tick at stop is in alert-state.jsonl, and the next start restores it', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civic-stop-order-'));
   try {
     writeFileSync(path.join(dataDir, 'registry.yaml'), REGISTRY);
@@ -70,6 +71,36 @@ test('US1: an alert change emitted by the final tick at stop is in alert-state.j
       await second.stop();
     }
   } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+const listenOn = (port: number): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', () => resolve(srv));
+  });
+const close = (srv: Server): Promise<void> => new Promise((r) => srv.close(() => r()));
+
+test('SU2: a start that fails at the HTTP port stops what had started: the MQTT port is free again and the data directory opens at once', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'civic-rollback-'));
+  const busy = await listenOn(0);
+  const probe = await listenOn(0);
+  const mqttPort = (probe.address() as { port: number }).port;
+  await close(probe);
+  try {
+    const base = { dataDir, 'mqtt.port': mqttPort, 'mqtt.publicWsPort': -1, 'simulate.enabled': false, 'log.level': 'silent' };
+    const app = new App(loadConfig({}, { ...base, 'http.port': (busy.address() as { port: number }).port }), pino({ level: 'silent' }));
+    await assert.rejects(app.start(), (err: Error & { code?: string }) => err.code === 'PORT_IN_USE');
+    // No app.stop(): the failed start already stopped the broker's listeners, the alert service, the journal and the store.
+    await close(await listenOn(mqttPort));
+    const again = new App(loadConfig({}, { ...base, 'http.port': 0 }), pino({ level: 'silent' }));
+    const info = await again.start();
+    await again.stop();
+    assert.equal(info.mqttPort, mqttPort);
+  } finally {
+    await close(busy);
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
