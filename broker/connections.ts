@@ -25,10 +25,6 @@ export interface ConnectionBook {
   clients(): IterableIterator<Client>;
   /** Call once per accepted stream with the client `aedes.handle(stream)` returned. */
   adopt(stream: Duplex, client: Client): void;
-  /** B16: closes every live session of principal `id` (of `type`, when given); returns how many. */
-  closeSessionsOf(id: string, type?: Principal['type']): number;
-  /** Live sessions counted by principal type. */
-  countByType(): Record<Principal['type'], number>;
 }
 
 type State = { up: boolean; down: boolean };
@@ -94,24 +90,6 @@ export function createConnectionBook(aedes: Aedes, sessions: Sessions, report: (
     },
     clients() {
       return live.values();
-    },
-    closeSessionsOf(id, type) {
-      let n = 0;
-      for (const client of [...live.values()]) {
-        const p = sessions.get(client)?.principal;
-        if (!p || p.id !== id || (type !== undefined && p.type !== type)) continue;
-        client.close();
-        n++;
-      }
-      return n;
-    },
-    countByType() {
-      const out: Record<Principal['type'], number> = { sensor: 0, gateway: 0, staff: 0, integration: 0, public: 0 };
-      for (const client of live.values()) {
-        const p = sessions.get(client)?.principal;
-        if (p) out[p.type]++;
-      }
-      return out;
     },
     adopt(stream, client) {
       const state: State = { up: false, down: false };

@@ -58,6 +58,7 @@ import type { Listener } from './listener.ts';
 import { CredentialChecker, DEFAULT_CHECKER } from './login-throttle.ts';
 import { createBrokerMetrics } from './metrics.ts';
 import { openListeners, type BrokerPorts } from './open-listeners.ts';
+import { closeSessionsOf, countSessionsByType } from './principal-sessions.ts';
 import type { BrokerOptions } from './options.ts';
 import type { Sessions } from './session.ts';
 import { createReject } from './reject.ts';
@@ -136,12 +137,12 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
     },
 
     disconnectPrincipal(id, type) {
-      const n = book?.closeSessionsOf(id, type) ?? 0;
+      const n = book ? closeSessionsOf(book, sessions, id, type) : 0;
       if (n) log.info({ principal: id, sessions: n }, 'sessions closed: credential revoked or changed');
       return n;
     },
 
-    connections: () => book?.countByType() ?? { sensor: 0, gateway: 0, staff: 0, integration: 0, public: 0 },
+    connections: () => countSessionsByType(book, sessions),
     get connectedClients() {
       return aedes?.connectedClients ?? 0;
     },
