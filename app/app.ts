@@ -152,7 +152,7 @@ export class App {
 
   /** The broker, the processor with the journal replay and first tick, the MQTT listeners. */
   private pipelineUnits(): Unit[] {
-    const { config, logger, metrics } = this;
+    const { config, metrics } = this;
     return [
       {
         name: 'broker',

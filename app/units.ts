@@ -7,6 +7,7 @@
 export interface Unit {
   /** For logs and reports: what failed to start or stop. */
   readonly name: string;
+  /** A start that throws undoes its own partial work (its stop is not called: it never started, SU2). */
   start(): void | Promise<void>;
   /** Omitted = nothing to undo (the unit only builds or wires something). */
   stop?(): void | Promise<void>;
