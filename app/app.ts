@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
-import { createBroker, type CivicBroker } from '../broker/index.ts';
-import { apiHttps, brokerTransport } from './broker-transport.ts';
+import { createBroker, type BrokerPorts, type CivicBroker } from '../broker/index.ts';
+import { apiHttps } from './broker-transport.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
 import { HealthTracker, consolePlugin, createApi, staffRoutes, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
@@ -16,9 +16,11 @@ import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
 import { Processor } from './processor.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
-import { createAlerts, authenticateStaff, publication, verifyToken, type Alerts } from '../alerts/index.ts';
+import { createAlerts, type Alerts } from '../alerts/index.ts';
 import { fileURLToPath } from 'node:url';
 import { wireAdmin } from './admin.ts';
+import { alertsOptions, apiOptions, brokerOptions, consoleOptions, ingestOptions, simulationOptions } from './stage-options.ts';
+import { Units, type Unit } from './units.ts';
 
 /** The alert rules shipped with the project (used when alerts.ruleFiles is empty). */
 export const DEFAULT_RULES = fileURLToPath(new URL('../config/rules.default.yaml', import.meta.url));
@@ -60,76 +62,139 @@ export class App {
   private tick: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  private publicMqtt: openData.PublicMqtt | undefined;
+  private ports!: BrokerPorts & { port: number };
+  private http!: { httpPort: number; url: string };
+  private readonly units: Units;
   /** The live registry's writer and the admin API (RG1–RG3, AD1–AD6). */
   admin: Awaited<ReturnType<typeof wireAdmin>> | undefined;
 
   constructor(
     readonly config: Readonly<Config>,
     readonly logger: Logger,
-  ) {}
+  ) {
+    // SU3: a unit that fails to stop is logged; the units started before it still stop.
+    this.units = new Units(this.unitList(), ({ unit, error }) => logger.warn({ err: error, unit }, `${unit}: stop failed`));
+  }
 
+  /** SU1, SU2: starts the units in order; a unit that fails stops the ones already started, in reverse. */
   async start(): Promise<AppInfo> {
-    const { config, logger, metrics } = this;
-    collectDefaultMetrics({ register: metrics, prefix: 'civic_process_' });
-    await mkdir(config.dataDir, { recursive: true });
-    const registryFile = registryPath(config);
-    await seedRegistry(registryFile, config.dataDir, logger);
-    this.registry = await Registry.load(registryFile);
+    await this.units.start();
+    const { port: mqttPort, wsPort, tlsPort, deviceWsPort } = this.ports;
+    const { httpPort, url } = this.http;
+    this.logger.info({ mqttPort, wsPort, httpPort, url, sensors: this.registry.size }, 'civicstream is running');
+    return { mqttPort, httpPort, url, ...(wsPort !== undefined ? { wsPort } : {}), ...(tlsPort !== undefined ? { tlsPort } : {}), ...(deviceWsPort !== undefined ? { deviceWsPort } : {}) };
+  }
 
-    const stores = createStores(config, logger, metrics);
-    this.store = stores.store;
-    this.influx = stores.influx;
-    await this.store.open();
-    this.writer = new StoreWriter({ store: this.store, maxBatch: config.storage.maxBatch, logger, metrics, retry: { initialMs: 200, maxMs: 10_000 } });
-    this.journal = Journal.open({ dir: path.join(config.dataDir, 'journal'), segmentBytes: config.journal.segmentBytes, fsync: config.journal.fsync, logger, metrics });
-    this.ingest = new Ingest({
-      registry: this.registry,
-      journal: this.journal,
-      policy: {
-        maxFutureSkewMs: config.ingest.maxFutureSkewSeconds * 1000,
-        maxPastSkewMs: config.ingest.maxPastSkewSeconds * 1000,
-        rejectOlderThanMs: config.ingest.rejectOlderThanDays * 86_400_000,
-      },
-      deadLetterPayloadBytes: config.ingest.deadLetterPayloadBytes,
-      onDeadLetter: (d) => this.writer.addDeadLetter(d),
-      notify: (topic, payload) => void this.broker.publish(topic, payload, { qos: 0 }).catch(() => undefined),
-      logger,
-      metrics,
-    });
+  /**
+   * The start order (ARCHITECTURE.md "Start and stop"); stop is its exact reverse (SU1), so
+   * nothing is closed before the last thing that writes to it: the broker and the HTTP API
+   * stop before the last tick, the last tick before the alert service, the readings stream and
+   * the store writer, the writer before the journal and the store (SU4).
+   */
+  private unitList(): Unit[] {
+    const { config } = this;
+    const ruleFiles = config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES];
+    const bulkDir = path.join(config.dataDir, 'open-data');
     const baseUrl = config.http.publicBaseUrl ?? `http://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${config.http.port}`;
-    const smtp = config.alerts.smtp;
-    this.alerts = await createAlerts({
-      ruleFiles: config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES],
-      ...(config.alerts.contactsFile ? { contactsFile: config.alerts.contactsFile } : {}),
-      ...(config.alerts.aqiTableFile ? { aqiTableFile: config.alerts.aqiTableFile } : {}),
-      ...(smtp ? { smtp: { host: smtp.host, port: smtp.port, from: smtp.from, ...(smtp.secure !== undefined ? { secure: smtp.secure } : {}), ...(smtp.requireTLS !== undefined ? { requireTLS: smtp.requireTLS } : {}), ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? '' } } : {}) } } : {}),
-      stateDir: path.join(config.dataDir, 'alerts'),
-      baseUrl,
-      sensors: () => this.registry.sensors(),
-      districtName: (code) => this.registry.district(code)?.name,
-      mqttPublish: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
-      persist: (changes) => this.writer.addAlertChanges(changes),
-      logger: logger.child({ component: 'alerts' }),
-      metrics,
-    });
-    // Public read-only topics public/{kind}/{sensorId} for map apps (open data, issue 5).
-    const publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
-    this.broker = createBroker({
-      ...brokerTransport(config), // issue 12: plain/TLS/device WebSocket listeners, failed-login defence
-      registry: this.registry,
-      limits: config.mqtt,
-      ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) } } : {}),
-      onInbound: this.ingest.handle,
-      onRejected: (r) => this.ingest.rejectFromBroker(r),
-      staffAuth: (username, password) => authenticateStaff(this.alerts.store, username, password),
-      // Connection-level liveness (Last Will / disconnect) is its own alert, separate from data freshness.
-      onConnection: (principal, _clientId, up) => {
-        const affected = principal.type === 'sensor' ? [this.registry.sensor(principal.id)] : principal.type === 'gateway' ? [...this.registry.sensors()].filter((s) => s.gateway === principal.id) : [];
-        for (const s of affected) if (s) void this.alerts.service.onConnection(s, up, Date.now());
+    return [...this.stateUnits(ruleFiles, baseUrl), ...this.pipelineUnits(), ...this.serviceUnits(ruleFiles, bulkDir, baseUrl)];
+  }
+
+  /** Registry, store, journal, store writer, alert service, ingest: what holds state on disk. */
+  private stateUnits(ruleFiles: readonly string[], baseUrl: string): Unit[] {
+    const { config, logger, metrics } = this;
+    return [
+      {
+        name: 'registry',
+        start: async () => {
+          collectDefaultMetrics({ register: metrics, prefix: 'civic_process_' });
+          await mkdir(config.dataDir, { recursive: true });
+          await seedRegistry(registryPath(config), config.dataDir, logger);
+          this.registry = await Registry.load(registryPath(config));
+        },
       },
-      logger,
-      metrics,
-    });
+      {
+        name: 'store',
+        start: async () => {
+          ({ store: this.store, influx: this.influx } = createStores(config, logger, metrics));
+          await this.store.open();
+        },
+        stop: () => this.store.close(),
+      },
+      {
+        name: 'journal',
+        start: () => void (this.journal = Journal.open({ dir: path.join(config.dataDir, 'journal'), segmentBytes: config.journal.segmentBytes, fsync: config.journal.fsync, logger, metrics })),
+        stop: () => this.journal.close(),
+      },
+      {
+        name: 'store writer',
+        start: () => void (this.writer = new StoreWriter({ store: this.store, maxBatch: config.storage.maxBatch, logger, metrics, retry: { initialMs: 200, maxMs: 10_000 } })),
+        // A store that is down must not keep the journal open: what is unwritten stays after the
+        // checkpoint and is replayed at the next start.
+        stop: async () => {
+          await this.writer.flush().catch((err: Error) => logger.warn({ err }, 'final store flush failed; the journal keeps the unwritten readings'));
+          this.writer.stop();
+        },
+      },
+      {
+        name: 'alerts',
+        start: async () => void (this.alerts = await createAlerts(alertsOptions(this, ruleFiles, baseUrl))),
+        stop: () => this.alerts.close(),
+      },
+      {
+        name: 'ingest',
+        start: () => void (this.ingest = new Ingest(ingestOptions(this))),
+        // readings$ completes: the processor writes its partial windows (W8).
+        stop: () => this.ingest.complete(),
+      },
+    ];
+  }
+
+  /** The broker, the processor with the journal replay and first tick, the MQTT listeners. */
+  private pipelineUnits(): Unit[] {
+    const { config, metrics } = this;
+    return [
+      {
+        name: 'broker',
+        start: () => {
+          // Public read-only topics public/{kind}/{sensorId} for map apps (open data, issue 5).
+          this.publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
+          this.broker = createBroker(brokerOptions(this, this.publicMqtt));
+        },
+      },
+      {
+        name: 'pipeline',
+        start: () => this.startPipeline(),
+        // The last tick (checkpoint computed before partial windows are flushed): after the broker and
+        // the HTTP API, before the alert service, the readings stream and the writer it writes to (SU4).
+        stop: () => this.runTick(),
+      },
+      {
+        name: 'mqtt listeners',
+        start: async () => {
+          // OD-P5: a busy port stops the start with the setting to change, not a raw stack.
+          const bindSetting = (port: number) => (port === config.mqtt.publicWsPort ? 'mqtt.publicWsPort (CIVIC_WS_PORT, -1 = off)' : 'mqtt.port (CIVIC_MQTT_PORT)');
+          // A failed start is this unit's own cleanup (SU2): the listeners already bound close.
+          this.ports = await listenOrExplain(() => this.broker.start(), bindSetting, config.bind, config.mqtt.port).catch(async (err: unknown) => {
+            await this.broker.stop();
+            throw err;
+          });
+        },
+        stop: () => this.broker.stop(),
+      },
+      {
+        name: 'public MQTT feed',
+        start: () => {
+          if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => this.publicMqtt?.onReading(r));
+        },
+        stop: () => this.publicFeed?.unsubscribe(),
+      },
+    ];
+  }
+
+  /** The processor on the readings stream, restored alert state, the journal replay and the first tick. */
+  private async startPipeline(): Promise<void> {
+    const { config, logger, metrics } = this;
     this.processor = new Processor({
       registry: this.registry,
       writer: this.writer,
@@ -143,98 +208,72 @@ export class App {
     // The alert service's state file is the source of truth for open alerts: it restores the engine.
     await this.alerts.service.restore();
     this.processor.connect(this.ingest.readings$);
-
     // Recovery: everything after the checkpoint is replayed through the same path
     // before the broker accepts new messages (ARCHITECTURE.md "Durability").
     const replayed = this.ingest.replay();
     if (replayed) logger.info({ replayed, from: this.journal.checkpointed + 1 }, 'journal replayed');
     await this.runTick();
-
     const journal = this.journal;
     new Gauge({ name: 'civic_journal_lag', help: 'journal records not yet stored and released (last appended − checkpoint)', registers: [metrics], collect() { this.set(journal.lastSeq - journal.checkpointed); } });
-
-    // OD-P5: a busy port stops the start with the setting to change, not a raw stack.
-    const bindSetting = (port: number) => (port === config.mqtt.publicWsPort ? 'mqtt.publicWsPort (CIVIC_WS_PORT, -1 = off)' : 'mqtt.port (CIVIC_MQTT_PORT)');
-    const { port: mqttPort, wsPort, tlsPort, deviceWsPort } = await listenOrExplain(() => this.broker.start(), bindSetting, config.bind, config.mqtt.port);
-    if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => publicMqtt.onReading(r));
-    const bulkDir = path.join(config.dataDir, 'open-data');
-    const https = apiHttps(config); // issue 12: HTTPS for the API when tls is configured
-    this.api = createApi({
-      host: config.bind,
-      port: config.http.port,
-      ...(https ? { https } : {}),
-      store: this.store,
-      registry: this.registry,
-      health: () => this.health(),
-      metrics,
-      sensorStatus: (id) => this.ingest.sensorStatus(id),
-      alertMeta: publication(this.alerts.engine, (id) => this.registry.sensor(id)).meta, // AL9: staff see public/capStatus on every alert
-      logger,
-      // AL9/OD-P1/OD-P2/OD-P5: staff-only routes check tokens (one guard); every route family has a rate limit.
-      verifyStaff: (token) => verifyToken(this.alerts.store, token),
-      rateLimit: config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, windowMs: config.http.rateLimitWindowSeconds * 1000 } : false,
-      portSetting: 'http.port (CIVIC_HTTP_PORT)',
-      ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
-      ...(config.openData.enabled
-        ? {
-            openData: {
-              subscribe: (listener) => {
-                const sub = this.ingest.readings$.subscribe(listener);
-                return () => sub.unsubscribe();
-              },
-              bulkDir,
-              // CAP gate (AL9): only rules marked public, only status Actual, with each rule's CAP content (OD-A2).
-              alertPolicy: publication(this.alerts.engine, (id) => this.registry.sensor(id)), // AL10: drill sensors' alerts are Exercise
-              cap: { expiresMinutes: config.openData.capExpiresMinutes },
-              publisher: {
-                agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail,
-                // OD-A2: sender and homepage from configuration, else derived from the public base URL (never a placeholder domain).
-                contactPhone: config.openData.contactPhone,
-                url: config.openData.homepage ?? baseUrl,
-                capSender: config.openData.capSender ?? (URL.canParse(baseUrl) ? new URL(baseUrl).hostname : 'civicstream'),
-              },
-            },
-          }
-        : {}),
-    });
-    await this.api.app.register(consolePlugin({ dataDir: config.dataDir, ...config.console, secureCookie: baseUrl.startsWith('https:'), audit: (r) => this.alerts.store.addAudit(r), districts: () => this.registry.districts(), staffActive: (n) => {
-      const recs = [...this.alerts.store.tokens.values()].filter((r) => r.name === n);
-      return recs.length === 0 || recs.some((r) => !r.revoked);
-    } }));
-    await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
-    this.admin = await wireAdmin(this, registryFile, config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES]);
-    const { port: httpPort, url } = await this.api.start();
-    await this.admin.announce(url);
-    await this.alerts.service.republish();
-    this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs);
-    if (config.openData.enabled) {
-      this.dailyExport = openData.scheduleDailyExport({
-        logger,
-        minuteOfDay: config.openData.dailyExportMinute,
-        run: (date) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger, bom: config.openData.bulkCsvBom, baseUrl }),
-      });
-    }
-
-    if (config.simulate.enabled) {
-      const s = config.simulate;
-      this.simulation = createSimulation({
-        mqttUrl: `mqtt://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${mqttPort}`,
-        registry: this.registry,
-        credentials: await loadCredentials(config.dataDir),
-        speed: s.speed,
-        seed: s.seed,
-        qos: s.qos,
-        faults: { malformedRate: s.malformedRate, silentSensors: s.silentSensors, spikeRate: s.spikeRate, stuckSensors: s.stuckSensors },
-        logger: logger.child({ component: 'simulator' }),
-      });
-      await this.simulation.start();
-      logger.info({ credentials: credentialsPath(config.dataDir) }, 'simulators running');
-    }
-    logger.info({ mqttPort, wsPort, httpPort, url, sensors: this.registry.size }, 'civicstream is running');
-    return { mqttPort, httpPort, url, ...(wsPort !== undefined ? { wsPort } : {}), ...(tlsPort !== undefined ? { tlsPort } : {}), ...(deviceWsPort !== undefined ? { deviceWsPort } : {}) };
   }
 
-  /** Re-reads the rule files (SIGHUP or the admin API) without losing alert state; a bad file keeps the old rules. */
+  /** The HTTP API (with the console, staff and admin routes), retained alert state, the clock, jobs, simulators. */
+  private serviceUnits(ruleFiles: readonly string[], bulkDir: string, baseUrl: string): Unit[] {
+    const { config, logger } = this;
+    return [
+      {
+        name: 'api',
+        start: async () => {
+          this.api = createApi(apiOptions(this, bulkDir, baseUrl));
+          await this.api.app.register(consolePlugin(consoleOptions(this, baseUrl)));
+          await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
+          this.admin = await wireAdmin(this, registryPath(config), ruleFiles);
+        },
+        // HTTP closes first, then the registry writer and audit log behind the admin API.
+        stop: async () => {
+          try {
+            await this.api.stop();
+          } finally {
+            await this.admin?.close();
+          }
+        },
+      },
+      {
+        name: 'http listener',
+        start: async () => {
+          const { port: httpPort, url } = await this.api.start();
+          this.http = { httpPort, url };
+          await this.admin?.announce(url);
+        },
+      },
+      { name: 'retained alert state', start: () => this.alerts.service.republish() },
+      {
+        name: 'clock',
+        start: () => void (this.tick = setInterval(() => void this.runTick(), config.analytics.tickMs)),
+        stop: () => clearInterval(this.tick),
+      },
+      {
+        name: 'daily export',
+        start: () => {
+          if (!config.openData.enabled) return;
+          const run = (date: string) => openData.exportDay({ store: this.store, registry: this.registry, dir: bulkDir, date, logger, bom: config.openData.bulkCsvBom, baseUrl });
+          this.dailyExport = openData.scheduleDailyExport({ logger, minuteOfDay: config.openData.dailyExportMinute, run });
+        },
+        stop: () => this.dailyExport?.stop(),
+      },
+      {
+        name: 'simulators',
+        start: async () => {
+          if (!config.simulate.enabled) return;
+          this.simulation = createSimulation(simulationOptions(this, this.ports.port, await loadCredentials(config.dataDir)));
+          await this.simulation.start();
+          logger.info({ credentials: credentialsPath(config.dataDir) }, 'simulators running');
+        },
+        stop: () => this.simulation?.stop(),
+      },
+    ];
+  }
+
   /** Issue 12 (B37/B38): SIGHUP re-reads the TLS certificate, key, client CA and CRL for MQTT and HTTPS. */
   reloadTls(): void {
     this.broker.reloadTls();
@@ -242,6 +281,7 @@ export class App {
     if (https && this.api) (this.api.app.server as unknown as { setSecureContext?: (o: object) => void }).setSecureContext?.(https);
   }
 
+  /** Re-reads the rule files (SIGHUP or the admin API) without losing alert state; a bad file keeps the old rules. */
   async reloadRules(source: string): Promise<void> {
     const rules = await this.alerts.reloadRules();
     await this.alerts.service.reloadRules(rules, source);
@@ -325,31 +365,15 @@ export class App {
   }
 
   /**
-   * Graceful stop (SIGTERM/SIGINT): stop the simulators and the broker (no new
-   * messages; in-flight ones finish their group commit), then flush and close the
-   * store and the journal. Nothing acknowledged is lost: it is stored, or it stays in
-   * the journal after the checkpoint and is replayed at the next start.
+   * Graceful stop (SIGTERM/SIGINT): the units stop in exactly the reverse of their start
+   * order (SU1): simulators, HTTP and the broker first (no new messages; in-flight ones
+   * finish their group commit), then the last tick, the alert service, the store writer,
+   * the journal and the store. Nothing acknowledged is lost: it is stored, or it stays in
+   * the journal after the checkpoint and is replayed at the next start. A unit whose stop
+   * fails is logged and the others still stop (SU3).
    */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.tick) clearInterval(this.tick);
-      this.dailyExport?.stop();
-      this.publicFeed?.unsubscribe();
-      await this.simulation?.stop().catch((err: Error) => this.logger.warn({ err }, 'simulator stop'));
-      await this.broker?.stop();
-      await this.api?.stop();
-      await this.admin?.close().catch((err: Error) => this.logger.warn({ err }, 'admin close failed'));
-      await this.alerts?.close().catch((err: Error) => this.logger.warn({ err }, 'alert service close failed'));
-      await this.runTick();
-      this.ingest?.complete();
-      // A store that is down must not keep the journal open: what is unwritten stays after the
-      // checkpoint and is replayed at the next start.
-      await this.writer?.flush().catch((err: Error) => this.logger.warn({ err }, 'final store flush failed; the journal keeps the unwritten readings'));
-      this.writer?.stop();
-      await this.journal?.close();
-      await this.store?.close().catch((err: Error) => this.logger.warn({ err }, 'store close failed'));
-      this.logger.info('civicstream stopped');
-    })();
+    this.stopping ??= this.units.stop().then((failed) => this.logger.info(failed.length ? { failed: failed.map((f) => f.unit) } : {}, 'civicstream stopped'));
     return this.stopping;
   }
 }

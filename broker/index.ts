@@ -1,5 +1,5 @@
 /**
- * The MQTT front door: aedes with our hooks, behind a TCP server and a packet-size guard.
+ * The MQTT front door: aedes with our hooks, behind the TCP, TLS and WebSocket listeners and a packet-size guard.
  *
  * Broker rules (cited where enforced and in test/broker/):
  * B1  CONNECT needs credentials: no username → CONNACK 5, unknown user / wrong secret → 4 (MQTT 3.1.1 §3.2.2.3)
@@ -49,39 +49,26 @@
  *     dead-lettered BAD_TOPIC; a deeper SUBSCRIBE filter gets 0x80, the other filters stand
  * B42 unacknowledged QoS 1 deliveries re-sent after a reconnect carry DUP = 1 (§4.4)
  */
-import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
-import { Transform } from 'node:stream';
-import { Aedes, type Client } from 'aedes';
-import { createConnectHooks } from './authenticate.ts';
-import { authorizeForward } from './authorize-forward.ts';
-import { createAuthorizePublish } from './authorize-publish.ts';
-import { createAuthorizeSubscribe } from './authorize-subscribe.ts';
-import { createConnectionBook, type ConnectionBook } from './connections.ts';
-import type { BrokerRejection, Principal } from './contract.ts';
-import { GuardedSocket } from './guarded-socket.ts';
-import { listenTcp, listenTls, listenWebSocket, type Accepted, type Listener } from './listeners.ts';
+import type { Aedes } from 'aedes';
+import { createAcceptor } from './acceptor.ts';
+import type { ConnectionBook } from './connections.ts';
+import type { Principal } from './contract.ts';
+import { createAedes } from './create-aedes.ts';
+import type { Listener } from './listener.ts';
 import { CredentialChecker, DEFAULT_CHECKER } from './login-throttle.ts';
 import { createBrokerMetrics } from './metrics.ts';
+import { openListeners, type BrokerPorts } from './open-listeners.ts';
+import { closeSessionsOf, countSessionsByType } from './principal-sessions.ts';
 import type { BrokerOptions } from './options.ts';
-import { PacketSizeGuard, type GuardViolation } from './packet-size-guard.ts';
 import type { Sessions } from './session.ts';
-import { certificateNames, readTlsOptions } from './tls.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { createReject } from './reject.ts';
+import { readTlsOptions, reloadTlsListeners } from './tls.ts';
 
 export type { BrokerLimits, BrokerOptions, BrokerTlsOptions, DeviceWebSocketOptions, PublicWebSocketOptions } from './options.ts';
 export type { BrokerRejection, InboundHandler, InboundMessage, Principal } from './contract.ts';
+export type { BrokerPorts } from './open-listeners.ts';
 export { DISCARD_TOPIC } from './authorize-publish.ts';
 export { readTlsOptions, type TlsFiles } from './tls.ts';
-
-export interface BrokerPorts {
-  /** Plain TCP port; absent when plain TCP is off (port -1). */
-  port?: number;
-  tlsPort?: number;
-  deviceWsPort?: number;
-  /** The public WebSocket listener's port when one is configured. */
-  wsPort?: number;
-}
 
 export interface CivicBroker {
   start(): Promise<BrokerPorts & { port: number }>;
@@ -100,160 +87,29 @@ export interface CivicBroker {
   connections(): Record<Principal['type'], number>;
 }
 
-/** aedes' own ceiling (its bundled trie throws beyond it); our limit is applied in the hooks (B41). */
-const AEDES_MAX_TOPIC_LEVELS = 100;
-
+/**
+ * The broker factory: aedes with our hooks (create-aedes.ts) behind the listeners the options
+ * ask for (open-listeners.ts: tcp-listener.ts, websocket-listener.ts), every connection through
+ * the packet-size guard (acceptor.ts).
+ */
 export function createBroker(opts: BrokerOptions): CivicBroker {
   const log = opts.logger.child({ module: 'broker' });
-  const { registry, limits } = opts;
   const sessions: Sessions = new WeakMap();
-  const streams = new Set<Duplex>();
-  const listeners: Listener[] = [];
-  const tlsListeners: Listener[] = [];
   let aedes: Aedes | undefined;
   let book: ConnectionBook | undefined;
-  const publicStreams = new WeakSet<object>();
-  const certNames = new WeakMap<object, string[]>();
-  const addresses = new WeakMap<object, string>();
+  let listeners: Listener[] = [];
+  let tlsListeners: Listener[] = [];
   const metrics = createBrokerMetrics(opts.metrics, () => aedes?.connectedClients ?? 0);
   const credentials = new CredentialChecker({ ...DEFAULT_CHECKER, ...opts.loginThrottle });
-  // B39: dead letters from peers that never authenticated are sampled.
-  const unauthRate = opts.unauthenticatedDeadLettersPerSecond ?? 1;
-  const unauthBucket = new TokenBucket(unauthRate, Math.max(1, unauthRate), performance.now());
-
-  const reject = (r: BrokerRejection): void => {
-    metrics.rejected.inc({ reason: r.reason });
-    log.debug({ reason: r.reason, topic: r.topic, clientId: r.clientId }, r.message);
-    try {
-      opts.onRejected(r);
-    } catch (err) {
-      log.error({ err }, 'onRejected handler threw');
-    }
-  };
-
-  function accept(a: Accepted, isPublic: boolean): void {
-    const broker = aedes;
-    const bookkeeping = book;
-    if (!broker || !bookkeeping) return void a.stream.destroy(); // accepted while stopping
-    streams.add(a.stream);
-    a.stream.once('close', () => streams.delete(a.stream));
-    let client: Client | undefined;
-    const onViolation = (v: GuardViolation): void => {
-      const clientId = client?.id ?? '';
-      if (v.kind === 'malformed') {
-        log.info({ clientId, remote: a.remoteAddress }, `malformed MQTT header: ${v.detail}`);
-        return;
-      }
-      const principal = client ? sessions.get(client)?.principal : undefined;
-      if (!principal) {
-        // B39: nobody to attribute it to; count every one, dead-letter a sample.
-        if (!unauthBucket.take(performance.now())) return void metrics.unauthenticated.inc({ outcome: 'dropped' });
-        metrics.unauthenticated.inc({ outcome: 'sampled' });
-      }
-      reject({
-        reason: 'OVERSIZED',
-        message: `packet of ${v.packetBytes} bytes exceeds the ${limits.maxPacketBytes}-byte limit${principal ? '' : ' (unauthenticated peer; sampled)'}`,
-        topic: v.topic,
-        clientId,
-        ...(principal?.type === 'sensor' ? { sensorId: principal.id } : {}),
-        payloadBytes: v.packetBytes,
-      });
-    };
-    const guarded = new GuardedSocket(a.stream, new PacketSizeGuard(limits.maxPacketBytes), onViolation, a.remoteAddress);
-    if (isPublic) publicStreams.add(guarded);
-    if (a.remoteAddress) addresses.set(guarded, a.remoteAddress);
-    if (a.tls) certNames.set(guarded, certificateNames(a.tls));
-    client = broker.handle(guarded);
-    bookkeeping.adopt(guarded, client);
-  }
-
-  /** B38: the first certificate name that is a registered principal (else the first name, to be refused by name). */
-  const certificateIdentity = (client: Client): string | undefined => {
-    const names = certNames.get(client.conn);
-    if (!names || names.length === 0) return undefined;
-    return names.find((n) => registry.sensor(n) !== undefined || registry.gateway(n) !== undefined) ?? names[0];
-  };
+  const reject = createReject(opts.onRejected, metrics, log);
+  const unauthenticatedDeadLettersPerSecond = opts.unauthenticatedDeadLettersPerSecond ?? 1;
+  const acceptor = createAcceptor({ registry: opts.registry, limits: opts.limits, sessions, metrics, log, reject, unauthenticatedDeadLettersPerSecond, running: () => (aedes && book ? { aedes, book } : undefined) });
 
   return {
     async start() {
-      const hooks = createConnectHooks({
-        registry,
-        credentials,
-        addressOf: (c) => addresses.get(c.conn) ?? 'unknown',
-        certificateIdentity,
-        sessions,
-        limits,
-        metrics,
-        logger: log,
-        ownerOf: (id) => book?.ownerOf(id),
-        isPublicConnection: (c) => publicStreams.has(c.conn),
-        ...(opts.staffAuth ? { staffAuth: opts.staffAuth } : {}),
-      });
-      const broker = await Aedes.createBroker({
-        ...hooks,
-        authorizePublish: createAuthorizePublish({ registry, sessions, onInbound: opts.onInbound, reject, metrics, logger: log, maxThrottleMs: limits.maxThrottleMs, maxTopicLevels: limits.maxTopicLevels }),
-        authorizeSubscribe: createAuthorizeSubscribe(registry, sessions, log, opts.publicWebSocket?.maySubscribe, limits.maxTopicLevels),
-        authorizeForward,
-        maxTopicLevels: AEDES_MAX_TOPIC_LEVELS,
-        drainTimeout: limits.drainTimeoutMs,
-        connectTimeout: limits.connectTimeoutMs,
-        // B34: the limit is applied in preConnect; aedes' own check answers with the reserved code 6.
-        keepaliveLimit: 0,
-      });
-      aedes = broker;
-      book = createConnectionBook(broker, sessions, (principal: Principal, clientId: string, up: boolean) => {
-        if (!opts.onConnection) return;
-        try {
-          opts.onConnection(principal, clientId, up);
-        } catch (err) {
-          log.error({ err }, 'onConnection handler threw');
-        }
-      });
-      // B42 (§4.4): what the session store re-sends on reconnect was sent before (it has a packet id): DUP = 1.
-      const persistence = (broker as unknown as { persistence: unknown }).persistence as { outgoingStream(c: Client): NodeJS.ReadableStream };
-      const outgoingStream = persistence.outgoingStream.bind(persistence);
-      persistence.outgoingStream = (c: Client) =>
-        outgoingStream(c).pipe(
-          new Transform({
-            objectMode: true,
-            transform(p: { messageId?: number; dup?: boolean }, _enc, cb) {
-              cb(null, p.messageId ? Object.assign(Object.create(Object.getPrototypeOf(p) as object) as object, p, { dup: true }) : p);
-            },
-          }),
-        );
-      broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
-      broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
-
-      const ports: BrokerPorts = {};
-      if (opts.port >= 0) {
-        const l = await listenTcp(opts.host, opts.port, (a) => accept(a, false));
-        listeners.push(l);
-        ports.port = l.port;
-        log.info({ host: opts.host, port: l.port }, 'MQTT broker listening');
-      }
-      const tlsOptions = opts.tls ? readTlsOptions(opts.tls) : undefined;
-      if (opts.tls && tlsOptions) {
-        const l = await listenTls(opts.tls.host, opts.tls.port, tlsOptions, (a) => accept(a, false));
-        listeners.push(l);
-        tlsListeners.push(l);
-        ports.tlsPort = l.port;
-        log.info({ host: opts.tls.host, port: l.port, mutualTls: tlsOptions.requestCert }, 'MQTT over TLS listening');
-      }
-      if (opts.deviceWebSocket) {
-        const d = opts.deviceWebSocket;
-        const l = await listenWebSocket({ host: d.host, port: d.port, path: d.path, maxPayload: limits.maxPacketBytes, ...(tlsOptions ? { tls: tlsOptions } : {}) }, (a) => accept(a, false));
-        listeners.push(l);
-        if (tlsOptions) tlsListeners.push(l);
-        ports.deviceWsPort = l.port;
-        log.info({ host: d.host, port: l.port, path: d.path, tls: tlsOptions !== undefined }, 'device MQTT-over-WebSocket listening');
-      }
-      if (opts.publicWebSocket) {
-        const pw = opts.publicWebSocket;
-        const l = await listenWebSocket({ host: pw.host, port: pw.port, path: pw.path, maxPayload: limits.maxPacketBytes }, (a) => accept(a, true));
-        listeners.push(l);
-        ports.wsPort = l.port;
-        log.info({ host: pw.host, port: l.port, path: pw.path }, 'public MQTT-over-WebSocket listening');
-      }
+      ({ aedes, book } = await createAedes({ opts, sessions, credentials, metrics, log, reject, acceptor }));
+      const { all, tls, ports } = await openListeners(opts, opts.tls ? readTlsOptions(opts.tls) : undefined, acceptor.accept, log);
+      [listeners, tlsListeners] = [all, tls];
       return { ...ports, port: ports.port ?? ports.tlsPort ?? ports.deviceWsPort ?? -1 };
     },
 
@@ -261,12 +117,11 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
       const broker = aedes;
       aedes = undefined;
       if (!broker) return;
-      const all = listeners.splice(0);
-      tlsListeners.splice(0);
-      const closed = Promise.all(all.map((l) => l.close()));
+      const closed = Promise.all(listeners.map((l) => l.close()));
+      [listeners, tlsListeners] = [[], []];
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       // Connections that never sent CONNECT are not aedes clients; close them too.
-      for (const stream of streams) stream.destroy();
+      for (const stream of acceptor.streams) stream.destroy();
       await closed;
     },
 
@@ -278,39 +133,16 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
     },
 
     reloadTls() {
-      if (!opts.tls) return;
-      let next: ReturnType<typeof readTlsOptions>;
-      try {
-        next = readTlsOptions(opts.tls);
-      } catch (err) {
-        log.error({ err }, 'TLS reload refused; the old certificates stay in force');
-        return;
-      }
-      for (const l of tlsListeners) l.setSecureContext(next);
-      log.info({ listeners: tlsListeners.length }, 'TLS certificates, client CA and CRL reloaded');
+      if (opts.tls) reloadTlsListeners(opts.tls, tlsListeners, log);
     },
 
     disconnectPrincipal(id, type) {
-      let n = 0;
-      for (const client of [...(book?.clients() ?? [])]) {
-        const p = sessions.get(client)?.principal;
-        if (!p || p.id !== id || (type !== undefined && p.type !== type)) continue;
-        client.close();
-        n++;
-      }
+      const n = book ? closeSessionsOf(book, sessions, id, type) : 0;
       if (n) log.info({ principal: id, sessions: n }, 'sessions closed: credential revoked or changed');
       return n;
     },
 
-    connections() {
-      const out: Record<Principal['type'], number> = { sensor: 0, gateway: 0, staff: 0, integration: 0, public: 0 };
-      for (const client of book?.clients() ?? []) {
-        const p = sessions.get(client)?.principal;
-        if (p) out[p.type]++;
-      }
-      return out;
-    },
-
+    connections: () => countSessionsByType(book, sessions),
     get connectedClients() {
       return aedes?.connectedClients ?? 0;
     },

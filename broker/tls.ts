@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Listener } from './listener.ts';
 
 /**
  * TLS material from files (B37, B38), re-read on `reload()` (SIGHUP) so a renewed
@@ -46,4 +48,17 @@ export function certificateNames(socket: TLSSocket): string[] {
   if (typeof cn === 'string' && cn !== '') names.push(cn);
   else if (Array.isArray(cn) && typeof cn[0] === 'string') names.push(cn[0]);
   return names;
+}
+
+/** B37/B38 on SIGHUP: the files re-read and applied to every TLS listener; a bad file keeps the old material. */
+export function reloadTlsListeners(files: TlsFiles, listeners: readonly Listener[], log: Logger): void {
+  let next: ReturnType<typeof readTlsOptions>;
+  try {
+    next = readTlsOptions(files);
+  } catch (err) {
+    log.error({ err }, 'TLS reload refused; the old certificates stay in force');
+    return;
+  }
+  for (const l of listeners) l.setSecureContext(next);
+  log.info({ listeners: listeners.length }, 'TLS certificates, client CA and CRL reloaded');
 }

@@ -8,6 +8,25 @@ import { createBroker } from '../../broker/index.ts';
 import { closed, connect, LIMITS, startBroker, testRegistry } from './fixture.ts';
 
 describe('broker lifecycle', () => {
+  it('B16: connections() counts live sessions by principal type; disconnectPrincipal closes only the named principal (of the type given)', async () => {
+    const h = await startBroker();
+    try {
+      const aq = await connect(h, 'aq-1');
+      const gw = await connect(h, 'gw-1');
+      assert.deepEqual(h.broker.connections(), { sensor: 1, gateway: 1, staff: 0, integration: 0, public: 0 });
+      assert.equal(h.broker.disconnectPrincipal('aq-1', 'gateway'), 0, 'aq-1 is no gateway');
+      const gone = closed(aq);
+      assert.equal(h.broker.disconnectPrincipal('aq-1'), 1);
+      await gone;
+      assert.ok(gw.connected, "another principal's session stays");
+      for (let i = 0; i < 50 && h.broker.connections().sensor > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(h.broker.connections(), { sensor: 0, gateway: 1, staff: 0, integration: 0, public: 0 });
+    } finally {
+      await h.stop();
+    }
+    assert.deepEqual(h.broker.connections(), { sensor: 0, gateway: 0, staff: 0, integration: 0, public: 0 }, 'nothing is live after stop');
+  });
+
   it('connectTimeout: a socket that never sends CONNECT is dropped', async () => {
     const h = await startBroker({ limits: { connectTimeoutMs: 100 } });
     try {
