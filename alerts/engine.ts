@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AlertChange, Alert, LocalizedText, Reading, Sensor } from '../domain/index.ts';
+import { DRILL_GROUP_SUFFIX, isDrillSensor, type AlertChange, type Alert, type LocalizedText, type Reading, type Sensor } from '../domain/index.ts';
 import type { AqiTable } from './aqi/table.ts';
 import { evaluateComposite } from './composite.ts';
 import { evaluatorTable, type AnyEvaluator } from './evaluators.ts';
@@ -430,8 +430,12 @@ export class ConfigurableAlertEngine {
       for (const rule of composites) {
         if (!rule.rules.includes(a.ruleId)) continue;
         const perDistrict = rule.op === 'count';
-        const subject = perDistrict ? `district:${a.district}` : a.subject;
-        const name = perDistrict ? (this.districtNames.get(a.district) ?? { 'zh-TW': a.district, en: a.district }) : (this.entries.get(a.subject)?.sensor.name ?? { 'zh-TW': a.subject, en: a.subject });
+        const drill = perDistrict && this.isDrill(a.subject); // CP3: drills count in their own group
+        const subject = perDistrict ? `district:${a.district}${drill ? DRILL_GROUP_SUFFIX : ''}` : a.subject;
+        const district = this.districtNames.get(a.district) ?? { 'zh-TW': a.district, en: a.district };
+        const name = perDistrict
+          ? drill ? { 'zh-TW': `${district['zh-TW']}（演練）`, en: `${district.en} (drill)` } : district
+          : (this.entries.get(a.subject)?.sensor.name ?? { 'zh-TW': a.subject, en: a.subject });
         const slot = this.slotFor(rule, subject, { kind: a.kind, district: a.district, name });
         const k = key(rule.id, subject);
         const restored = this.pending.get(k);
@@ -439,11 +443,18 @@ export class ConfigurableAlertEngine {
           this.pending.delete(k);
           slot.alert = restored;
         }
-        const v = evaluateComposite(rule, subject, a.district, (ruleId) => this.openOf(ruleId));
+        const v = evaluateComposite(rule, subject, a.district, (ruleId) => this.openOf(ruleId), perDistrict ? (x) => this.isDrill(x.subject) === drill : undefined);
         this.apply(slot, v, a.updatedAt, out);
       }
     }
     return out;
+  }
+
+  /** A drill sensor (AL10) or a composite group of drill sensors (CP3). */
+  private isDrill(subject: string): boolean {
+    if (subject.endsWith(DRILL_GROUP_SUFFIX)) return true;
+    const sensor = this.entries.get(subject)?.sensor;
+    return sensor !== undefined && isDrillSensor(sensor);
   }
 
   private *openOf(ruleId: string): Iterable<EngineAlert> {

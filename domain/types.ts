@@ -54,6 +54,8 @@ export interface Sensor {
  */
 export const DRILL_TAG = 'drill';
 export const isDrillSensor = (s: Pick<Sensor, 'tags'>): boolean => s.tags.includes(DRILL_TAG);
+/** The group subject of a composite count over drill sensors ("district:{code}:drill", CP3). */
+export const DRILL_GROUP_SUFFIX = ':drill';
 
 /** A principal that publishes on behalf of the sensors assigned to it (LoRaWAN NS, vendor bridge). */
 export interface Gateway {

@@ -103,6 +103,23 @@ describe('engine lifecycle (LC1–LC5, AE1–AE4)', () => {
     assert.deepEqual(cleared.map((c) => `${c.alert.ruleId}:${c.type}`), ['flood:resolved', 'area:resolved']);
   });
 
+  it('CP3 (AL10): a composite count never mixes drill sensors with real ones; drills count in their own group', () => {
+    const flood = { id: 'flood', type: 'threshold', target: { kinds: ['water-level'], params: { station: 'road-flood' } }, field: 'floodDepth', levels: [{ severity: 'warning', above: { param: 'floodThresholdCm' }, label: L('flood') }] };
+    const area = { id: 'area', type: 'composite', op: 'count', rules: ['flood'], min: 3, severity: 'critical', label: L('widespread') };
+    const e = createAlertEngine({ rules: ruleSet([flood, area]) });
+    const real = [1, 2].map((i) => roadFloodSensor(`rf-${i}`, ZHONGLI, 10));
+    const drills = [1, 2, 3].map((i) => ({ ...roadFloodSensor(`drill-rf-${i}`, ZHONGLI, 10), tags: ['drill'] }));
+    const out: AlertChange[] = [];
+    [...real, drills[0]!].forEach((s, i) => out.push(...e.onReading(reading(s, T0 + i * MIN, { floodDepth: 12 }), s)));
+    assert.equal(out.filter((c) => c.alert.ruleId === 'area').length, 0, 'two real roads and one drill are not three flooded roads');
+    drills.slice(1).forEach((s, i) => out.push(...e.onReading(reading(s, T0 + (3 + i) * MIN, { floodDepth: 12 }), s)));
+    const district = out.filter((c) => c.alert.ruleId === 'area');
+    assert.deepEqual(types(district), ['opened:critical:open']);
+    assert.equal(district[0]!.alert.subject, `district:${ZHONGLI.code}:drill`);
+    assert.equal(district[0]!.alert.value, 3);
+    assert.match(district[0]!.alert.message['zh-TW'], /演練/);
+  });
+
   it('CP1 composite all: AND of two rules on the same sensor', () => {
     const hi = { id: 'hi', type: 'threshold', field: 'currentLevel', levels: [{ severity: 'advisory', above: 3, label: L('hi') }] };
     const rise = { id: 'rise', type: 'rate-of-change', field: 'currentLevel', windowMinutes: 10, rise: 0.2, severity: 'advisory', label: L('rise') };

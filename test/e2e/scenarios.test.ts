@@ -37,13 +37,20 @@ describe('alert scenarios played over MQTT through the whole pipeline', () => {
     });
   }
 
-  it('publishes only alerts of rules marked public in the CAP Atom feed (flood yes, parking-full no)', async () => {
-    const atom = await eventually(async () => {
-      const res = await env.get('/open-data/v1/alerts/atom.xml');
-      return res.status === 200 && res.text.includes('<entry>') && res.text;
-    }, 'public alerts in the Atom feed');
-    assert.match(atom, /fl-|wl-/, 'the flood scenario\'s public water alerts are listed');
-    assert.doesNotMatch(atom, /pk-/, 'parking.full is not marked public');
+  it('AL10/CP3: the drills\' alerts are Exercise on the staff list (public rules among them) and never in the public Atom feed', async () => {
+    type Item = { ruleId: string; subject: string; public: boolean; capStatus: string };
+    const items = await eventually(async () => {
+      const body = await env.json<{ items: Item[] }>('/api/v1/alerts?state=open,acknowledged,resolved&limit=1000');
+      return body.items.some((a) => a.ruleId === 'water.road.district-flood') && body.items;
+    }, 'the flood drill\'s district composite');
+    const drills = items.filter((a) => a.subject.startsWith('drill-') || a.subject.endsWith(':drill'));
+    assert.equal(drills.length, items.length, `every scenario alert is on a drill sensor or a drill group: ${items.map((a) => a.subject).join(', ')}`);
+    assert.ok(drills.some((a) => a.public && a.ruleId.startsWith('water.')), 'the flood rules are public');
+    assert.ok(items.some((a) => a.ruleId === 'water.road.district-flood' && a.subject.endsWith(':drill')), 'the composite counts drills in their own group');
+    for (const a of drills) assert.equal(a.capStatus, 'Exercise', `${a.ruleId} ${a.subject}`);
+    const res = await env.get('/open-data/v1/alerts/atom.xml');
+    assert.equal(res.status, 200);
+    assert.doesNotMatch(res.text, /<entry>/, 'no drill alert reaches the public feed');
   });
 });
 
