@@ -3,7 +3,7 @@ import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api
 import type {
   Aggregate, AggregatePeriod, Alert, AlertChange, DeadLetter, FieldValue, Reading, RejectReason, SensorKind,
 } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingSpan, ReadingSpanQuery } from '../port.ts';
 import { type ReadingTable, q } from './schema.ts';
 
 const I64_MAX = 9_223_372_036_854_775_807n;
@@ -82,6 +82,16 @@ export async function readReadings(conn: DuckDBConnection, tables: ReadonlyMap<S
     }
     return { sensorId: r(0) as string, kind: t.kind, district: r(1) as string, ts: num(r(2)), receivedAt: num(r(3)), seq: num(r(4)), flags: num(r(5)), values };
   });
+}
+
+/** S6: min/max ts per sensor over every kind table, one statement (UNION ALL). */
+export async function readSpans(conn: DuckDBConnection, tables: ReadonlyMap<SensorKind, ReadingTable>, sq: ReadingSpanQuery): Promise<ReadingSpan[]> {
+  if ((sq.sensorIds && sq.sensorIds.length === 0) || tables.size === 0) return [];
+  const w = new Where();
+  const ids = sq.sensorIds ? w.param(listValue([...sq.sensorIds]), LIST(VARCHAR)) : undefined;
+  const where = ids ? `WHERE sensor_id IN (SELECT unnest(${ids}))` : '';
+  const sql = [...tables.values()].map((t) => `SELECT sensor_id, min(ts) AS first, max(ts) AS last FROM ${t.table} ${where} GROUP BY sensor_id`).join(' UNION ALL ');
+  return rows(conn, `${sql} ORDER BY sensor_id`, w, (r) => ({ sensorId: r(0) as string, first: num(r(1)), last: num(r(2)) }));
 }
 
 export async function readLatest(conn: DuckDBConnection, lq: LatestQuery): Promise<Reading[]> {

@@ -1,6 +1,6 @@
 import type { Aggregate, Alert, AlertChange, DeadLetter, FieldValue, Reading, RejectReason, SensorKind } from '../../domain/index.ts';
 import { KINDS } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, WindowReadingsQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingSpan, ReadingSpanQuery, WindowReadingsQuery } from '../port.ts';
 import type { InfluxHttp } from './http.ts';
 import { from, ident, limitOf, rowsOf, Where } from './influxql.ts';
 import type { ResolvedInfluxOptions } from './options.ts';
@@ -57,6 +57,31 @@ export class InfluxReader {
       for (const r of s.rows) out.push(toReading(s.name, r));
     }
     return out.sort((a, b) => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : 0));
+  }
+
+  /**
+   * S6: first() and last() of the always-present `seq` field per sensor; a selector without
+   * GROUP BY time() answers the point's own time. Two statements, one request.
+   */
+  async spans(q: ReadingSpanQuery): Promise<ReadingSpan[]> {
+    if (q.sensorIds && q.sensorIds.length === 0) return [];
+    const w = new Where();
+    if (q.sensorIds) w.anyOf('sensor_id', q.sensorIds);
+    const stmt = (fn: string) => `SELECT ${fn}(${ident('seq')}) FROM ${this.measurements()}${w} GROUP BY ${ident('sensor_id')}`;
+    const [firsts = [], lasts = []] = await this.http.query(`${stmt('first')}; ${stmt('last')}`);
+    const out = new Map<string, { sensorId: string; first: number; last: number }>();
+    for (const s of firsts) {
+      const id = s.tags?.sensor_id;
+      const t = s.values[0]?.[0];
+      if (typeof id === 'string' && typeof t === 'number') out.set(id, { sensorId: id, first: Math.min(t, out.get(id)?.first ?? t), last: out.get(id)?.last ?? t });
+    }
+    for (const s of lasts) {
+      const id = s.tags?.sensor_id;
+      const t = s.values[0]?.[0];
+      const span = typeof id === 'string' ? out.get(id) : undefined;
+      if (span && typeof t === 'number') span.last = Math.max(t, span.last);
+    }
+    return [...out.values()].sort((a, b) => cmp(a.sensorId, b.sensorId));
   }
 
   /** Windows starting in [from, to), ordered by (start, key, field). */

@@ -124,6 +124,24 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
       assert.deepEqual(sl!.values, { powerState: 'on', status: 'ok', powerConsumption: 118.5, illuminanceLevel: 0.8 });
     });
 
+    it('S6: readingSpans gives first and latest ts per sensor in one call, out-of-order writes included', async () => {
+      await store.writeReadings(series('aq-zl-001', 10, T0 + 5 * MIN));
+      // Older readings arriving later (late data) move the first time back.
+      await store.writeReadings(series('aq-zl-001', 3, T0));
+      await store.writeReadings(oneOfEachKind(T0 + 30 * MIN));
+      await settle();
+      const spans = await store.readingSpans({});
+      const byId = new Map(spans.map((s) => [s.sensorId, s]));
+      assert.deepEqual(byId.get('aq-zl-001'), { sensorId: 'aq-zl-001', first: T0, last: T0 + 30 * MIN });
+      assert.deepEqual(byId.get('wl-river-007'), { sensorId: 'wl-river-007', first: T0 + 30 * MIN, last: T0 + 30 * MIN });
+      assert.deepEqual([...byId.keys()].sort(), oneOfEachKind(T0).map((r) => r.sensorId).sort(), 'one row per sensor with readings');
+      assert.deepEqual(await store.readingSpans({ sensorIds: ['aq-zl-001', 'pk-zl-03', 'nope'] }), [
+        { sensorId: 'aq-zl-001', first: T0, last: T0 + 30 * MIN },
+        { sensorId: 'pk-zl-03', first: T0 + 30 * MIN, last: T0 + 30 * MIN },
+      ]);
+      assert.deepEqual(await store.readingSpans({ sensorIds: [] }), []);
+    });
+
     it('S2: aggregates upsert on (scope, key, period, start, field)', async () => {
       await store.writeAggregates([
         aggregate({ key: 'aq-zl-001', start: T0 }),
