@@ -84,14 +84,25 @@ export async function readReadings(conn: DuckDBConnection, tables: ReadonlyMap<S
   });
 }
 
-/** S6: min/max ts per sensor over every kind table, one statement (UNION ALL). */
+/** S6: min/max ts per sensor, overall and per field (FILTER on the field's column), one scan per kind table. */
 export async function readSpans(conn: DuckDBConnection, tables: ReadonlyMap<SensorKind, ReadingTable>, sq: ReadingSpanQuery): Promise<ReadingSpan[]> {
-  if ((sq.sensorIds && sq.sensorIds.length === 0) || tables.size === 0) return [];
-  const w = new Where();
-  const ids = sq.sensorIds ? w.param(listValue([...sq.sensorIds]), LIST(VARCHAR)) : undefined;
-  const where = ids ? `WHERE sensor_id IN (SELECT unnest(${ids}))` : '';
-  const sql = [...tables.values()].map((t) => `SELECT sensor_id, min(ts) AS first, max(ts) AS last FROM ${t.table} ${where} GROUP BY sensor_id`).join(' UNION ALL ');
-  return rows(conn, `${sql} ORDER BY sensor_id`, w, (r) => ({ sensorId: r(0) as string, first: num(r(1)), last: num(r(2)) }));
+  if (sq.sensorIds && sq.sensorIds.length === 0) return [];
+  const out: ReadingSpan[] = [];
+  for (const t of tables.values()) {
+    const w = new Where();
+    if (sq.sensorIds) w.add((p) => `sensor_id IN (SELECT unnest(${p(listValue([...sq.sensorIds!]), LIST(VARCHAR))}))`);
+    const per = t.fields.map((f) => `min(ts) FILTER (WHERE ${q(f.name)} IS NOT NULL), max(ts) FILTER (WHERE ${q(f.name)} IS NOT NULL)`).join(', ');
+    const sql = `SELECT sensor_id, min(ts), max(ts)${per ? ', ' + per : ''} FROM ${t.table} ${w} GROUP BY sensor_id`;
+    out.push(...await rows(conn, sql, w, (r) => {
+      const fields: Record<string, { first: number; last: number }> = {};
+      for (let i = 0; i < t.fields.length; i++) {
+        const first = r(3 + 2 * i);
+        if (first !== null && first !== undefined) fields[t.fields[i]!.name] = { first: num(first), last: num(r(4 + 2 * i)) };
+      }
+      return { sensorId: r(0) as string, first: num(r(1)), last: num(r(2)), fields };
+    }));
+  }
+  return out.sort((a, b) => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : 0));
 }
 
 export async function readLatest(conn: DuckDBConnection, lq: LatestQuery): Promise<Reading[]> {

@@ -60,27 +60,42 @@ export class InfluxReader {
   }
 
   /**
-   * S6: first() and last() of the always-present `seq` field per sensor; a selector without
-   * GROUP BY time() answers the point's own time. Two statements, one request.
+   * S6: first() and last() per field and kind measurement, grouped by sensor: a single selector
+   * without GROUP BY time() answers the point's own time. All statements go in one request; a
+   * long id list is asked as "every sensor" and filtered here (the list would repeat per statement).
    */
   async spans(q: ReadingSpanQuery): Promise<ReadingSpan[]> {
     if (q.sensorIds && q.sensorIds.length === 0) return [];
+    const ids = q.sensorIds ? new Set(q.sensorIds) : undefined;
     const w = new Where();
-    if (q.sensorIds) w.anyOf('sensor_id', q.sensorIds);
-    const stmt = (fn: string) => `SELECT ${fn}(${ident('seq')}) FROM ${this.measurements()}${w} GROUP BY ${ident('sensor_id')}`;
-    const [firsts = [], lasts = []] = await this.http.query(`${stmt('first')}; ${stmt('last')}`);
-    const out = new Map<string, { sensorId: string; first: number; last: number }>();
-    for (const s of firsts) {
-      const id = s.tags?.sensor_id;
-      const t = s.values[0]?.[0];
-      if (typeof id === 'string' && typeof t === 'number') out.set(id, { sensorId: id, first: Math.min(t, out.get(id)?.first ?? t), last: out.get(id)?.last ?? t });
+    if (q.sensorIds && q.sensorIds.length <= 50) w.anyOf('sensor_id', q.sensorIds);
+    const stmts: { field: string; fn: 'first' | 'last' }[] = [];
+    const text: string[] = [];
+    for (const m of READING_MEASUREMENTS) {
+      const kind = kindOfMeasurement(m);
+      for (const f of kind ? KINDS[kind].fields : []) {
+        for (const fn of ['first', 'last'] as const) {
+          stmts.push({ field: f.name, fn });
+          text.push(`SELECT ${fn}(${ident(f.name)}) FROM ${from(this.o.database, this.o.rp.raw, m)}${w} GROUP BY ${ident('sensor_id')}`);
+        }
+      }
     }
-    for (const s of lasts) {
-      const id = s.tags?.sensor_id;
-      const t = s.values[0]?.[0];
-      const span = typeof id === 'string' ? out.get(id) : undefined;
-      if (span && typeof t === 'number') span.last = Math.max(t, span.last);
-    }
+    const results = await this.http.query(text.join('; '));
+    const out = new Map<string, { sensorId: string; first: number; last: number; fields: Record<string, { first: number; last: number }> }>();
+    results.forEach((series, i) => {
+      const { field, fn } = stmts[i]!;
+      for (const s of series) {
+        const id = s.tags?.sensor_id;
+        const t = s.values[0]?.[0];
+        if (typeof id !== 'string' || typeof t !== 'number' || (ids && !ids.has(id))) continue;
+        let span = out.get(id);
+        if (!span) out.set(id, (span = { sensorId: id, first: t, last: t, fields: {} }));
+        const fs = (span.fields[field] ??= { first: t, last: t });
+        if (fn === 'first') fs.first = Math.min(fs.first, t); else fs.last = Math.max(fs.last, t);
+        span.first = Math.min(span.first, t);
+        span.last = Math.max(span.last, t);
+      }
+    });
     return [...out.values()].sort((a, b) => cmp(a.sensorId, b.sensorId));
   }
 
