@@ -124,6 +124,59 @@ describe('SensorThings conformance suite (OD-S1–OD-S8)', () => {
     assert.equal(n, KINDS['air-quality'].fields.length);
   });
 
+  /** Every item of a collection: the first page inline, the rest by following @iot.nextLink to the end. */
+  const collect = async (first: any[], next: string | undefined) => {
+    const all = [...first];
+    for (let pages = 0; next; pages++) {
+      assert.ok(pages < 300, 'nextLinks end');
+      const page: any = await json(await fetch(next));
+      all.push(...page.value);
+      next = page['@iot.nextLink'];
+    }
+    return all;
+  };
+  /**
+   * For each entity, walks the expanded collection `navs[0]` to the end and compares it with the
+   * navigation path's own @iot.count (and the inline count when given), then does the same one
+   * level down on every item found, pages reached by nextLinks included.
+   */
+  const walk = async (entities: any[], navs: readonly string[]): Promise<number> => {
+    if (navs.length === 0) return 0;
+    const [nav, ...rest] = navs as [string, ...string[]];
+    let checked = 0;
+    for (const e of entities) {
+      assert.ok(Array.isArray(e[nav]), `${e['@iot.id']} has ${nav} expanded`);
+      const all = await collect(e[nav], e[`${nav}@iot.nextLink`]);
+      const count = (await json(await fetch(`${e['@iot.selfLink']}/${nav}?$count=true&$top=0`)))['@iot.count'];
+      assert.equal(all.length, count, `${e['@iot.id']}/${nav}`);
+      if (e[`${nav}@iot.count`] !== undefined) assert.equal(e[`${nav}@iot.count`], count);
+      assert.equal(new Set(all.map((x) => x['@iot.id'])).size, all.length, 'no item twice');
+      checked += 1 + (await walk(all, rest));
+    }
+    return checked;
+  };
+
+  it('OD-S2 nested nextLinks at every depth: Things → Datastreams → Observations, walked to the end', async () => {
+    const shapes: [string, string[]][] = [
+      ['Things?$top=2&$expand=' + encodeURIComponent('Datastreams($top=1;$expand=Observations($top=400))'), ['Datastreams', 'Observations']],
+      ['Things?$top=3&$expand=' + encodeURIComponent('Datastreams($top=2;$count=true;$expand=Observations($top=300;$count=true))'), ['Datastreams', 'Observations']],
+      ['Locations?$top=1&$expand=' + encodeURIComponent('Things($expand=Datastreams($top=1;$expand=Observations($top=500)))'), ['Things', 'Datastreams', 'Observations']],
+      // The path form A/B(options) keeps B's options in the nextLinks of A.
+      ['Things?$top=2&$expand=' + encodeURIComponent('Datastreams/Observations($top=400)'), ['Datastreams', 'Observations']],
+      ['Things?$top=2&$expand=' + encodeURIComponent('Datastreams($top=1),Datastreams/Observations($top=400;$count=true)'), ['Datastreams', 'Observations']],
+      // The latest-Observation shape ($top=1) has a nextLink too when there are older ones.
+      ["Things('wl-zl-001')?$expand=" + encodeURIComponent('Datastreams($expand=Observations($top=1))'), ['Datastreams', 'Observations']],
+    ];
+    for (const [path, navs] of shapes) {
+      const body = await sta(path);
+      const top = await collect(body.value ?? [body], body['@iot.nextLink']);
+      const total = (await sta(path.replace(/\?.*$/, '?$count=true&$top=0')))['@iot.count'];
+      if (body.value) assert.equal(top.length, total, path);
+      const checked = await walk(top, navs);
+      assert.ok(checked > top.length, `${path}: nested collections walked (${checked})`);
+    }
+  });
+
   it('OD-S5 $resultFormat=dataArray: components and arrays per Datastream; other formats are 400', async () => {
     const body = await sta(`Datastreams('aq-zl-001:pm25')/Observations?$resultFormat=dataArray&$top=5`);
     assert.equal(body.value.length, 1);

@@ -84,13 +84,18 @@ export async function renderAll(env: RenderEnv, set: SetName, items: readonly En
       const fast = set === 'Datastreams' && isLatestShape(ex.options) ? await latestObservations(env.g, items, env.spans) : undefined;
       for (let i = 0; i < items.length; i++) {
         const e = items[i]!;
-        let page: { items: Entity[]; count?: number };
+        let page: { items: Entity[]; count?: number; more?: boolean };
         const hit = fast?.get(e['@iot.id']);
-        if (hit) page = { items: [hit] };
+        if (hit) {
+          // OD-S2: older Observations exist when the Datastream's span is more than one instant.
+          // (Only first-in-window is exact; a first before the window may leave the next page empty.)
+          const span = env.g.spans.span(e[META].sensor!.id, e[META].field!.name);
+          page = { items: [hit], more: span !== undefined && span.first < span.last };
+        }
         else page = await observationsOf(env.ctx, env.g, env.g.datastreamsOf(e), ex.options, topOf(env.ctx, ex.options));
         out[i]![ex.nav] = await renderAll(env, 'Observations', page.items, ex.options);
         if (page.count !== undefined) out[i]![`${ex.nav}@iot.count`] = page.count;
-        if ('more' in page && page.more) out[i]![`${ex.nav}@iot.nextLink`] = expandNextLink(env, e, ex.nav, ex.options);
+        if (page.more) out[i]![`${ex.nav}@iot.nextLink`] = expandNextLink(env, e, ex.nav, ex.options);
       }
       continue;
     }

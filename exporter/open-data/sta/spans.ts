@@ -29,6 +29,11 @@ export class DatastreamSpans {
 
   constructor(private readonly store: Pick<Store, 'latest' | 'readingSpans'>, private readonly clock: () => number = () => performance.now()) {}
 
+  /** First and latest Observation time of a Datastream as last refreshed (epoch ms). */
+  span(sensorId: string, field: string): { readonly first: number; readonly last: number } | undefined {
+    return this.spans.get(sensorId)?.get(field);
+  }
+
   /** `start/end` of a Datastream's Observations as last refreshed, undefined when it has none. */
   interval(sensorId: string, field: string): string | undefined {
     return this.spans.get(sensorId)?.get(field)?.text;
