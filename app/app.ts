@@ -114,11 +114,13 @@ export class App {
     });
     // Public read-only topics public/{kind}/{sensorId} for map apps (open data, issue 5).
     const publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
+    // OD-S10: SensorThings MQTT topics v1.1/Datastreams('id')/Observations on the same listener, published only while read (B43).
+    const staMqtt = openData.createStaMqtt({ registry: this.registry, metrics, baseUrl, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
     this.broker = createBroker({
       ...brokerTransport(config), // issue 12: plain/TLS/device WebSocket listeners, failed-login defence
       registry: this.registry,
       limits: config.mqtt,
-      ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) } } : {}),
+      ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) || (config.openData.enabled && staMqtt.maySubscribe(f)), onSubscriptions: (e) => staMqtt.onSubscriptions(e) } } : {}),
       onInbound: this.ingest.handle,
       onRejected: (r) => this.ingest.rejectFromBroker(r),
       staffAuth: (username, password) => authenticateStaff(this.alerts.store, username, password),
@@ -156,7 +158,8 @@ export class App {
     // OD-P5: a busy port stops the start with the setting to change, not a raw stack.
     const bindSetting = (port: number) => (port === config.mqtt.publicWsPort ? 'mqtt.publicWsPort (CIVIC_WS_PORT, -1 = off)' : 'mqtt.port (CIVIC_MQTT_PORT)');
     const { port: mqttPort, wsPort, tlsPort, deviceWsPort } = await listenOrExplain(() => this.broker.start(), bindSetting, config.bind, config.mqtt.port);
-    if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => publicMqtt.onReading(r));
+    if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => { publicMqtt.onReading(r); staMqtt.onReading(r); });
+    const staMqttUrl = wsPort === undefined ? undefined : config.openData.staMqttUrl ?? `ws://${URL.canParse(baseUrl) ? new URL(baseUrl).hostname : '127.0.0.1'}:${wsPort}/mqtt`;
     const bulkDir = path.join(config.dataDir, 'open-data');
     const https = apiHttps(config); // issue 12: HTTPS for the API when tls is configured
     this.api = createApi({
@@ -183,6 +186,7 @@ export class App {
                 return () => sub.unsubscribe();
               },
               bulkDir,
+              ...(staMqttUrl ? { staMqtt: { endpoints: [staMqttUrl] } } : {}),
               // CAP gate (AL9): only rules marked public, only status Actual, with each rule's CAP content (OD-A2).
               alertPolicy: publication(this.alerts.engine),
               cap: { expiresMinutes: config.openData.capExpiresMinutes },

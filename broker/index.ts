@@ -69,7 +69,7 @@ import type { Sessions } from './session.ts';
 import { certificateNames, readTlsOptions } from './tls.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-export type { BrokerLimits, BrokerOptions, BrokerTlsOptions, DeviceWebSocketOptions, PublicWebSocketOptions } from './options.ts';
+export type { BrokerLimits, BrokerOptions, BrokerTlsOptions, DeviceWebSocketOptions, PublicSubscriptionEvent, PublicWebSocketOptions } from './options.ts';
 export type { BrokerRejection, InboundHandler, InboundMessage, Principal } from './contract.ts';
 export { DISCARD_TOPIC } from './authorize-publish.ts';
 export { readTlsOptions, type TlsFiles } from './tls.ts';
@@ -221,6 +221,25 @@ export function createBroker(opts: BrokerOptions): CivicBroker {
             },
           }),
         );
+      // B43: public readers' granted subscriptions, for publishers that publish only what is read.
+      const onSubs = opts.publicWebSocket?.onSubscriptions;
+      if (onSubs) {
+        const tell = (e: Parameters<typeof onSubs>[0]) => {
+          try { onSubs(e); } catch (err) { log.error({ err }, 'onSubscriptions handler threw'); }
+        };
+        broker.on('subscribe', (subs, client) => {
+          if (!client || !publicStreams.has(client.conn)) return;
+          // aedes marks a refused filter with granted QoS 0x80 (MQTT 3.1.1 §3.9.3).
+          const filters = subs.filter((x) => (x.qos as number) !== 128).map((x) => x.topic);
+          if (filters.length) tell({ type: 'subscribe', reader: client, filters });
+        });
+        broker.on('unsubscribe', (filters, client) => {
+          if (client && publicStreams.has(client.conn)) tell({ type: 'unsubscribe', reader: client, filters });
+        });
+        broker.on('clientDisconnect', (client) => {
+          if (publicStreams.has(client.conn)) tell({ type: 'gone', reader: client });
+        });
+      }
       broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
       broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
 

@@ -7,6 +7,7 @@ import { idSegment } from './path.ts';
 import { observationById, observationsOf, StaRequestError } from './observations.ts';
 import { parseOptions, QueryOptionError, type QueryOptions } from './options.ts';
 import { parsePath } from './path.ts';
+import { STA_MQTT_CONFORMANCE } from './mqtt.ts';
 import { RequestSpans } from './spans.ts';
 import { checkOptions } from './validate.ts';
 import { pageList, renderAll, topOf, type Json, type RenderEnv } from './render.ts';
@@ -15,8 +16,9 @@ export const STA_ROOT = '/sta/v1.1';
 
 /**
  * STA 1.1 conformance classes we claim (OD-S8), each tested by test/open-data/sta-conformance.test.ts.
- * Read-only: create-update-delete, batch requests and the MQTT extension are not served, so
- * they are not listed (and serverSettings has no MQTT section).
+ * Read-only: create-update-delete and batch requests are not served, so they are not listed.
+ * The MQTT receive-updates class is added, with its endpoints, only when the deployment serves
+ * it (OD-S10, `staMqtt` option; test/open-data/sta-mqtt.test.ts).
  */
 export const CONFORMANCE = [
   'http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel',
@@ -111,7 +113,11 @@ export const staRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { c
   app.get(STA_ROOT, { schema: { tags: [OD_TAG.name], summary: 'SensorThings API 服務根 / SensorThings service root' } }, async (request, reply) => {
     const root = rootOf(request);
     void reply.header('cache-control', 'public, max-age=3600');
-    return { value: SETS.map((name) => ({ name, url: `${root}/${name}` })), serverSettings: { conformance: CONFORMANCE } };
+    const mqtt = ctx.staMqtt;
+    return {
+      value: SETS.map((name) => ({ name, url: `${root}/${name}` })),
+      serverSettings: mqtt ? { conformance: [...CONFORMANCE, STA_MQTT_CONFORMANCE], [STA_MQTT_CONFORMANCE]: { endpoints: mqtt.endpoints } } : { conformance: CONFORMANCE },
+    };
   });
 
   app.get(`${STA_ROOT}/*`, {
