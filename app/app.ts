@@ -63,7 +63,12 @@ export class App {
   private ticking: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private publicMqtt: openData.PublicMqtt | undefined;
+  private staMqtt: openData.StaMqtt | undefined;
   private ports!: BrokerPorts & { port: number };
+  /** The bound MQTT ports once the listeners unit has started (the API's STA MQTT endpoint needs them). */
+  get listening(): (BrokerPorts & { port: number }) | undefined {
+    return this.ports as (BrokerPorts & { port: number }) | undefined;
+  }
   private http!: { httpPort: number; url: string };
   private readonly units: Units;
   /** The live registry's writer and the admin API (RG1–RG3, AD1–AD6). */
@@ -97,7 +102,7 @@ export class App {
     const ruleFiles = config.alerts.ruleFiles.length ? config.alerts.ruleFiles : [DEFAULT_RULES];
     const bulkDir = path.join(config.dataDir, 'open-data');
     const baseUrl = config.http.publicBaseUrl ?? `http://${config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind}:${config.http.port}`;
-    return [...this.stateUnits(ruleFiles, baseUrl), ...this.pipelineUnits(), ...this.serviceUnits(ruleFiles, bulkDir, baseUrl)];
+    return [...this.stateUnits(ruleFiles, baseUrl), ...this.pipelineUnits(baseUrl), ...this.serviceUnits(ruleFiles, bulkDir, baseUrl)];
   }
 
   /** Registry, store, journal, store writer, alert service, ingest: what holds state on disk. */
@@ -151,15 +156,18 @@ export class App {
   }
 
   /** The broker, the processor with the journal replay and first tick, the MQTT listeners. */
-  private pipelineUnits(): Unit[] {
+  private pipelineUnits(baseUrl: string): Unit[] {
     const { config, metrics } = this;
     return [
       {
         name: 'broker',
         start: () => {
           // Public read-only topics public/{kind}/{sensorId} for map apps (open data, issue 5).
-          this.publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish: (topic, payload, retain) => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined) });
-          this.broker = createBroker(brokerOptions(this, this.publicMqtt));
+          const publish = (topic: string, payload: Buffer | string, retain: boolean): void => void this.broker.publish(topic, payload, { qos: 0, retain }).catch(() => undefined);
+          this.publicMqtt = openData.createPublicMqtt({ registry: this.registry, metrics, publish });
+          // OD-S10: SensorThings MQTT topics v1.1/Datastreams('id')/Observations on the same listener, published only while read (B43).
+          this.staMqtt = openData.createStaMqtt({ registry: this.registry, metrics, baseUrl, publish });
+          this.broker = createBroker(brokerOptions(this, this.publicMqtt, this.staMqtt));
         },
       },
       {
@@ -185,7 +193,12 @@ export class App {
       {
         name: 'public MQTT feed',
         start: () => {
-          if (config.openData.enabled) this.publicFeed = this.ingest.readings$.subscribe((r) => this.publicMqtt?.onReading(r));
+          const [publicMqtt, staMqtt] = [this.publicMqtt, this.staMqtt];
+          if (config.openData.enabled && publicMqtt && staMqtt)
+            this.publicFeed = this.ingest.readings$.subscribe((r) => {
+              publicMqtt.onReading(r);
+              staMqtt.onReading(r);
+            });
         },
         stop: () => this.publicFeed?.unsubscribe(),
       },

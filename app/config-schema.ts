@@ -107,6 +107,7 @@ export const ConfigSchema = Type.Object(
         homepage: Type.Optional(Type.String({ description: 'publisher home page (catalogue, Atom author); default the public base URL' })),
         capSender: Type.Optional(Type.String({ description: 'CAP <sender> (a domain or mail address unique to the publisher); default the host of the public base URL' })),
         capExpiresMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: 360, description: 'min; CAP <expires> after <effective> when a rule sets no cap.expiresMinutes' }),
+        staMqttUrl: Type.Optional(Type.String({ description: 'public URL of the MQTT-over-WebSocket listener as readers reach it, listed in the SensorThings serverSettings (OD-S10); default ws://<public host>:<mqtt.publicWsPort>/mqtt' })),
         bulkCsvBom: Type.Boolean({ default: true, description: 'UTF-8 BOM at the start of the daily bulk CSV files (Excel on zh-TW Windows needs it; DuckDB, pandas and Spark skip it)' }),
       },
       { default: {} },

@@ -50,13 +50,13 @@ export function alertsOptions(app: App, ruleFiles: readonly string[], baseUrl: s
   };
 }
 
-export function brokerOptions(app: App, publicMqtt: openData.PublicMqtt): BrokerOptions {
+export function brokerOptions(app: App, publicMqtt: openData.PublicMqtt, staMqtt: openData.StaMqtt): BrokerOptions {
   const { config, logger, metrics } = app;
   return {
     ...brokerTransport(config), // issue 12: plain/TLS/device WebSocket listeners, failed-login defence
     registry: app.registry,
     limits: config.mqtt,
-    ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) } } : {}),
+    ...(config.mqtt.publicWsPort >= 0 ? { publicWebSocket: { host: config.bind, port: config.mqtt.publicWsPort, path: '/mqtt', maySubscribe: (f: string) => publicMqtt.anonymousMaySubscribe(f) || (config.openData.enabled && staMqtt.maySubscribe(f)), onSubscriptions: (e) => staMqtt.onSubscriptions(e) } } : {}),
     onInbound: app.ingest.handle,
     onRejected: (r) => app.ingest.rejectFromBroker(r),
     staffAuth: (username, password) => authenticateStaff(app.alerts.store, username, password),
@@ -73,6 +73,9 @@ export function brokerOptions(app: App, publicMqtt: openData.PublicMqtt): Broker
 export function apiOptions(app: App, bulkDir: string, baseUrl: string): ApiOptions {
   const { config, logger, metrics } = app;
   const https = apiHttps(config); // issue 12: HTTPS for the API when tls is configured
+  // OD-S10: the STA MQTT endpoint serverSettings names, once the public WebSocket listener is bound.
+  const wsPort = app.listening?.wsPort;
+  const staMqttUrl = wsPort === undefined ? undefined : (config.openData.staMqttUrl ?? `ws://${URL.canParse(baseUrl) ? new URL(baseUrl).hostname : '127.0.0.1'}:${wsPort}/mqtt`);
   return {
     host: config.bind,
     port: config.http.port,
@@ -97,6 +100,7 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string): ApiOptio
               return () => sub.unsubscribe();
             },
             bulkDir,
+            ...(staMqttUrl ? { staMqtt: { endpoints: [staMqttUrl] } } : {}),
             // CAP gate (AL9): only rules marked public, only status Actual, with each rule's CAP content (OD-A2).
             alertPolicy: publication(app.alerts.engine, (id) => app.registry.sensor(id)), // AL10: drill sensors' alerts are Exercise
             cap: { expiresMinutes: config.openData.capExpiresMinutes },

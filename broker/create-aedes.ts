@@ -11,6 +11,7 @@ import type { BrokerRejection, Principal } from './contract.ts';
 import type { CredentialChecker } from './login-throttle.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { BrokerOptions } from './options.ts';
+import { reportPublicSubscriptions } from './public-subscriptions.ts';
 import type { Sessions } from './session.ts';
 
 /** aedes' own ceiling (its bundled trie throws beyond it); our limit is applied in the hooks (B41). */
@@ -79,6 +80,7 @@ export async function createAedes(d: AedesDeps): Promise<{ aedes: Aedes; book: C
         },
       }),
     );
+  if (opts.publicWebSocket?.onSubscriptions) reportPublicSubscriptions(aedes, d.acceptor, opts.publicWebSocket.onSubscriptions, log);
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
   return { aedes, book };

@@ -64,7 +64,7 @@ import type { Sessions } from './session.ts';
 import { createReject } from './reject.ts';
 import { readTlsOptions, reloadTlsListeners } from './tls.ts';
 
-export type { BrokerLimits, BrokerOptions, BrokerTlsOptions, DeviceWebSocketOptions, PublicWebSocketOptions } from './options.ts';
+export type { BrokerLimits, BrokerOptions, BrokerTlsOptions, DeviceWebSocketOptions, PublicSubscriptionEvent, PublicWebSocketOptions } from './options.ts';
 export type { BrokerRejection, InboundHandler, InboundMessage, Principal } from './contract.ts';
 export type { BrokerPorts } from './open-listeners.ts';
 export { DISCARD_TOPIC } from './authorize-publish.ts';

@@ -34,7 +34,17 @@ export interface PublicWebSocketOptions {
   path: string;
   /** Which filters an anonymous reader may subscribe to (the exporter's public topics). */
   maySubscribe: (filter: string) => boolean;
+  /**
+   * B43: told what public readers subscribe to, so a publisher can publish only topics someone
+   * reads (the STA MQTT topics). Granted filters only; `gone` when the reader's connection ends.
+   */
+  onSubscriptions?: (event: PublicSubscriptionEvent) => void;
 }
+
+/** `reader` is one connection (not its client id, which a reconnect takes over before the old one is gone). */
+export type PublicSubscriptionEvent =
+  | { readonly type: 'subscribe' | 'unsubscribe'; readonly reader: object; readonly filters: readonly string[] }
+  | { readonly type: 'gone'; readonly reader: object };
 
 /** MQTT over TLS (B37) and, with a client CA, mutual TLS device identity (B38). */
 export interface BrokerTlsOptions extends TlsFiles {

@@ -1,4 +1,4 @@
-export type { Store, StoreHealth, ReadingQuery, LatestQuery, AggregateQuery, AlertQuery, DeadLetterQuery, RevisedReading, ReadingsWriteOutcome, WindowReadingsQuery, AuditCounts, ReadingQualityRow } from './port.ts';
+export type { Store, StoreHealth, ReadingQuery, LatestQuery, AggregateQuery, AlertQuery, DeadLetterQuery, RevisedReading, ReadingsWriteOutcome, WindowReadingsQuery, AuditCounts, ReadingQualityRow, ReadingSpan, ReadingSpanQuery } from './port.ts';
 export { DuckDbStore, type DuckDbStoreOptions } from './duckdb/index.ts';
 export { InfluxStore, type InfluxStoreOptions, type InfluxStatus } from './influxdb/index.ts';
 /** The InfluxDB schema's names, one home for the writer and the Grafana dashboards (dashboards/). */

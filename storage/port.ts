@@ -14,6 +14,8 @@ import type { Aggregate, AggregatePeriod, Alert, AlertChange, DeadLetter, Readin
  *     values with a higher seq are a correction that replaces the row, sets CORRECTED and
  *     keeps the earlier values in the audit trail; a lower seq is a replay of a reading
  *     already superseded and changes nothing.
+ * S6  readingSpans answers the first and latest stored ts of many sensors in one call,
+ *     overall and per field with a value; a sensor without readings has no row.
  * AC3 writeReadings reports every reading that did not simply add a row (duplicate,
  *     correction, superseded replay), so the aggregates of its windows are recomputed.
  */
@@ -50,6 +52,20 @@ export interface ReadingQualityRow {
   readonly latencyP95Ms: number | null;
   /** Hours of the range with at least one reading. */
   readonly hoursWithData: number;
+}
+
+/** S6: the first and latest stored reading time of one sensor (epoch ms), overall and per field that has a value. */
+export interface ReadingSpan {
+  readonly sensorId: string;
+  readonly first: number;
+  readonly last: number;
+  /** Fields with at least one stored value: the first and latest ts of a reading carrying it. */
+  readonly fields: Readonly<Record<string, { readonly first: number; readonly last: number }>>;
+}
+
+export interface ReadingSpanQuery {
+  /** Only these sensors; absent = every sensor with a stored reading. */
+  readonly sensorIds?: readonly string[];
 }
 
 /** Audit trail counts (AC2): acknowledged readings that are not the stored row of their (sensor, ts). */
@@ -119,6 +135,8 @@ export interface Store {
   writeDeadLetters(batch: readonly DeadLetter[]): Promise<void>;
   latest(q: LatestQuery): Promise<Reading[]>;
   readings(q: ReadingQuery): Promise<Reading[]>;
+  /** S6: first and latest reading time per sensor, one query for many sensors (STA Datastream phenomenonTime). */
+  readingSpans(q: ReadingSpanQuery): Promise<ReadingSpan[]>;
   aggregates(q: AggregateQuery): Promise<Aggregate[]>;
   alerts(q: AlertQuery): Promise<Alert[]>;
   deadLetters(q: DeadLetterQuery): Promise<DeadLetter[]>;

@@ -38,6 +38,7 @@ export class TeeStore implements Store {
   }
   latest: Store['latest'] = (q) => this.primary.latest(q);
   readings: Store['readings'] = (q) => this.primary.readings(q);
+  readingSpans: Store['readingSpans'] = (q) => this.primary.readingSpans(q);
   aggregates: Store['aggregates'] = (q) => this.primary.aggregates(q);
   alerts: Store['alerts'] = (q) => this.primary.alerts(q);
   deadLetters: Store['deadLetters'] = (q) => this.primary.deadLetters(q);

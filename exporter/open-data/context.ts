@@ -126,6 +126,8 @@ export interface OpenDataOptions {
   readonly subscribe?: SubscribeReadings;
   /** Where daily dumps are written and served from; without it the bulk routes list nothing. */
   readonly bulkDir?: string;
+  /** OD-S10: where the STA MQTT extension is served (createStaMqtt wired to the broker); listed in serverSettings only when given. */
+  readonly staMqtt?: { readonly endpoints: readonly string[] };
   readonly limits?: Partial<OpenDataLimits>;
   /** HTTP behaviour inside the open-data scope; set a part to false when the root app already provides it. */
   readonly http?: Partial<HttpOptions>;
@@ -162,6 +164,7 @@ export interface OdContext {
   readonly limits: OpenDataLimits;
   readonly subscribe?: SubscribeReadings;
   readonly bulkDir?: string;
+  readonly staMqtt?: { readonly endpoints: readonly string[] };
 }
 
 export function buildContext(o: OpenDataOptions): OdContext {
@@ -179,5 +182,6 @@ export function buildContext(o: OpenDataOptions): OdContext {
     limits: Object.freeze({ ...DEFAULT_OPEN_DATA_LIMITS, ...o.limits }),
     ...(o.subscribe ? { subscribe: o.subscribe } : {}),
     ...(o.bulkDir ? { bulkDir: o.bulkDir } : {}),
+    ...(o.staMqtt && o.staMqtt.endpoints.length ? { staMqtt: o.staMqtt } : {}),
   });
 }

@@ -21,6 +21,7 @@ export { exportDay, type ExportDayOptions } from './bulk/dump.ts';
 export { scheduleDailyExport, taipeiDate, type DailyJobOptions } from './bulk/schedule.ts';
 export { OD_TAG } from './feeds.ts';
 export { STA_ROOT } from './sta/routes.ts';
+export { createStaMqtt, STA_MQTT_CONFORMANCE, topicOf as staTopicOf, type StaMqtt, type StaMqttOptions, type StaSubscriptionEvent } from './sta/mqtt.ts';
 
 /**
  * The open-data exporter as one encapsulated Fastify plugin (issue 5): catalogue, REST feeds,

@@ -3,7 +3,7 @@ import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api
 import type {
   Aggregate, AggregatePeriod, Alert, AlertChange, DeadLetter, FieldValue, Reading, RejectReason, SensorKind,
 } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingSpan, ReadingSpanQuery } from '../port.ts';
 import { type ReadingTable, q } from './schema.ts';
 
 const I64_MAX = 9_223_372_036_854_775_807n;
@@ -82,6 +82,27 @@ export async function readReadings(conn: DuckDBConnection, tables: ReadonlyMap<S
     }
     return { sensorId: r(0) as string, kind: t.kind, district: r(1) as string, ts: num(r(2)), receivedAt: num(r(3)), seq: num(r(4)), flags: num(r(5)), values };
   });
+}
+
+/** S6: min/max ts per sensor, overall and per field (FILTER on the field's column), one scan per kind table. */
+export async function readSpans(conn: DuckDBConnection, tables: ReadonlyMap<SensorKind, ReadingTable>, sq: ReadingSpanQuery): Promise<ReadingSpan[]> {
+  if (sq.sensorIds && sq.sensorIds.length === 0) return [];
+  const out: ReadingSpan[] = [];
+  for (const t of tables.values()) {
+    const w = new Where();
+    if (sq.sensorIds) w.add((p) => `sensor_id IN (SELECT unnest(${p(listValue([...sq.sensorIds!]), LIST(VARCHAR))}))`);
+    const per = t.fields.map((f) => `min(ts) FILTER (WHERE ${q(f.name)} IS NOT NULL), max(ts) FILTER (WHERE ${q(f.name)} IS NOT NULL)`).join(', ');
+    const sql = `SELECT sensor_id, min(ts), max(ts)${per ? ', ' + per : ''} FROM ${t.table} ${w} GROUP BY sensor_id`;
+    out.push(...await rows(conn, sql, w, (r) => {
+      const fields: Record<string, { first: number; last: number }> = {};
+      for (let i = 0; i < t.fields.length; i++) {
+        const first = r(3 + 2 * i);
+        if (first !== null && first !== undefined) fields[t.fields[i]!.name] = { first: num(first), last: num(r(4 + 2 * i)) };
+      }
+      return { sensorId: r(0) as string, first: num(r(1)), last: num(r(2)), fields };
+    }));
+  }
+  return out.sort((a, b) => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : 0));
 }
 
 export async function readLatest(conn: DuckDBConnection, lq: LatestQuery): Promise<Reading[]> {

@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { KINDS, QualityFlag } from '../../domain/index.ts';
 import type { Aggregate, Alert, AlertChange, DeadLetter, KindDescription, Reading, SensorKind } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, AuditCounts, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingQualityRow, ReadingsWriteOutcome, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, AuditCounts, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingQualityRow, ReadingSpan, ReadingSpanQuery, ReadingsWriteOutcome, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
 import {
-  readAggregates, readAlertHistory, readAlerts, readDeadLetterCounts, readDeadLetters, readLatest, readReadings,
+  readAggregates, readAlertHistory, readAlerts, readDeadLetterCounts, readDeadLetters, readLatest, readReadings, readSpans,
 } from './read.ts';
 import { type ReadingTable, SHARED_DDL, readingDdl, readingTable } from './schema.ts';
 import { SerialQueue } from './serial.ts';
@@ -199,6 +199,10 @@ export class DuckDbStore implements Store {
 
   readings(q: ReadingQuery): Promise<Reading[]> {
     return this.read('readings', (c) => readReadings(c, this.tables, q));
+  }
+
+  readingSpans(q: ReadingSpanQuery): Promise<ReadingSpan[]> {
+    return this.read('reading_spans', (c) => readSpans(c, this.tables, q));
   }
 
   aggregates(q: AggregateQuery): Promise<Aggregate[]> {

@@ -1,6 +1,6 @@
 import type { Aggregate, Alert, AlertChange, DeadLetter, FieldValue, Reading, RejectReason, SensorKind } from '../../domain/index.ts';
 import { KINDS } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, WindowReadingsQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingSpan, ReadingSpanQuery, WindowReadingsQuery } from '../port.ts';
 import type { InfluxHttp } from './http.ts';
 import { from, ident, limitOf, rowsOf, Where } from './influxql.ts';
 import type { ResolvedInfluxOptions } from './options.ts';
@@ -57,6 +57,46 @@ export class InfluxReader {
       for (const r of s.rows) out.push(toReading(s.name, r));
     }
     return out.sort((a, b) => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : 0));
+  }
+
+  /**
+   * S6: first() and last() per field and kind measurement, grouped by sensor: a single selector
+   * without GROUP BY time() answers the point's own time. All statements go in one request; a
+   * long id list is asked as "every sensor" and filtered here (the list would repeat per statement).
+   */
+  async spans(q: ReadingSpanQuery): Promise<ReadingSpan[]> {
+    if (q.sensorIds && q.sensorIds.length === 0) return [];
+    const ids = q.sensorIds ? new Set(q.sensorIds) : undefined;
+    const w = new Where();
+    if (q.sensorIds && q.sensorIds.length <= 50) w.anyOf('sensor_id', q.sensorIds);
+    const stmts: { field: string; fn: 'first' | 'last' }[] = [];
+    const text: string[] = [];
+    for (const m of READING_MEASUREMENTS) {
+      const kind = kindOfMeasurement(m);
+      for (const f of kind ? KINDS[kind].fields : []) {
+        for (const fn of ['first', 'last'] as const) {
+          stmts.push({ field: f.name, fn });
+          text.push(`SELECT ${fn}(${ident(f.name)}) FROM ${from(this.o.database, this.o.rp.raw, m)}${w} GROUP BY ${ident('sensor_id')}`);
+        }
+      }
+    }
+    const results = await this.http.query(text.join('; '));
+    const out = new Map<string, { sensorId: string; first: number; last: number; fields: Record<string, { first: number; last: number }> }>();
+    results.forEach((series, i) => {
+      const { field, fn } = stmts[i]!;
+      for (const s of series) {
+        const id = s.tags?.sensor_id;
+        const t = s.values[0]?.[0];
+        if (typeof id !== 'string' || typeof t !== 'number' || (ids && !ids.has(id))) continue;
+        let span = out.get(id);
+        if (!span) out.set(id, (span = { sensorId: id, first: t, last: t, fields: {} }));
+        const fs = (span.fields[field] ??= { first: t, last: t });
+        if (fn === 'first') fs.first = Math.min(fs.first, t); else fs.last = Math.max(fs.last, t);
+        span.first = Math.min(span.first, t);
+        span.last = Math.max(span.last, t);
+      }
+    });
+    return [...out.values()].sort((a, b) => cmp(a.sensorId, b.sensorId));
   }
 
   /** Windows starting in [from, to), ordered by (start, key, field). */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Aggregate, Alert, AlertChange, DeadLetter, Reading, Sensor } from '../../domain/index.ts';
-import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
+import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingSpan, ReadingSpanQuery, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
 import { Spool } from './spool.ts';
 import { parseTarget, type TargetKey } from './batch.ts';
 import { InfluxHttp } from './http.ts';
@@ -114,6 +114,9 @@ export class InfluxStore implements Store {
 
   readings(q: ReadingQuery): Promise<Reading[]> {
     return this.reader.readings(q);
+  }
+  readingSpans(q: ReadingSpanQuery): Promise<ReadingSpan[]> {
+    return this.reader.spans(q);
   }
   aggregates(q: AggregateQuery): Promise<Aggregate[]> {
     return this.reader.aggregates(q);

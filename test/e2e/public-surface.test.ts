@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { App } from '../../app/app.ts';
 import { loadConfig } from '../../app/config.ts';
-import { startApp } from '../support/app.ts';
+import mqtt from 'mqtt';
+import { STA_MQTT_CONFORMANCE, staTopicOf } from '../../exporter/open-data/index.ts';
+import { connect, publish, startApp } from '../support/app.ts';
 
 /** The whole pipeline on free ports: what an anonymous client on the network can and cannot do (OD-P1…OD-P6). */
 describe('public surface of the running pipeline (OD-P1–OD-P6)', () => {
@@ -31,6 +33,36 @@ describe('public surface of the running pipeline (OD-P1–OD-P6)', () => {
     const wrongType = await fetch(env.info.url + '/api/v1/staff/alerts/x/notes', { method: 'POST', body: 'text=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(wrongType.status, 415);
     assert.equal(((await wrongType.json()) as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('OD-S10 the running app serves STA MQTT on the public WebSocket: a device reading reaches an anonymous reader as an Observation', async () => {
+    const root = JSON.parse((await env.get('/sta/v1.1')).text);
+    const ws = `ws://127.0.0.1:${env.info.wsPort}/mqtt`;
+    assert.ok(root.serverSettings.conformance.includes(STA_MQTT_CONFORMANCE));
+    assert.deepEqual(root.serverSettings[STA_MQTT_CONFORMANCE], { endpoints: [ws] });
+    const id = 'aq-zhongli-road-01';
+    const reader = await mqtt.connectAsync(ws, { reconnectPeriod: 0 });
+    const device = await connect(env.mqttUrl, id, env.credentials.sensors[id] as string);
+    try {
+      await reader.subscribeAsync(staTopicOf(`${id}:pm25`));
+      const got = new Promise<[string, Buffer]>((resolve) => reader.once('message', (t, p) => resolve([t, p])));
+      // The broker reports the subscription as it handles it: publish until the reader hears one (bounded).
+      let heard = false;
+      void got.then(() => { heard = true; });
+      for (let i = 0; i < 50 && !heard; i++) {
+        await publish(device, `sensors/air-quality/${id}/telemetry`, JSON.stringify({ dateObserved: new Date(Date.now() - 1000).toISOString(), pm25: 27.5 }));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const [topic, payload] = await got;
+      assert.equal(topic, staTopicOf(`${id}:pm25`));
+      const obs = JSON.parse(payload.toString('utf8'));
+      assert.equal(obs.result, 27.5);
+      assert.match(obs['@iot.id'], new RegExp(`^${id}:pm25:\\d+$`));
+      assert.match(obs.phenomenonTime, /\+08:00$/);
+    } finally {
+      await reader.endAsync(true);
+      device.end(true);
+    }
   });
 
   it('OD-P4 the staff API takes the Bearer scheme in any case', async () => {

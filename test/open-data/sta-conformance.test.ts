@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KINDS } from '../../domain/index.ts';
+import { KINDS, toTaipeiIso, type Reading } from '../../domain/index.ts';
 import { CONFORMANCE } from '../../exporter/open-data/sta/routes.ts';
-import { NOW, json, openEnv, type Env } from './fixture.ts';
+import { MIN, NOW, json, openEnv, reading, seedReadings, type Env } from './fixture.ts';
+
+/** Expected Datastream phenomenonTime: first/last reading of the sensor carrying the field, or undefined. */
+function expectedSpan(readings: readonly Reading[], dsId: string): string | undefined {
+  const [sensor, field] = dsId.split(':');
+  const ts = readings.filter((r) => r.sensorId === sensor && r.values[field!] !== undefined).map((r) => r.ts);
+  return ts.length ? `${toTaipeiIso(Math.min(...ts))}/${toTaipeiIso(Math.max(...ts))}` : undefined;
+}
 
 /**
  * The SensorThings request suite (OD-S1…OD-S8) over real HTTP: at least one test per
@@ -117,6 +124,59 @@ describe('SensorThings conformance suite (OD-S1–OD-S8)', () => {
     assert.equal(n, KINDS['air-quality'].fields.length);
   });
 
+  /** Every item of a collection: the first page inline, the rest by following @iot.nextLink to the end. */
+  const collect = async (first: any[], next: string | undefined) => {
+    const all = [...first];
+    for (let pages = 0; next; pages++) {
+      assert.ok(pages < 300, 'nextLinks end');
+      const page: any = await json(await fetch(next));
+      all.push(...page.value);
+      next = page['@iot.nextLink'];
+    }
+    return all;
+  };
+  /**
+   * For each entity, walks the expanded collection `navs[0]` to the end and compares it with the
+   * navigation path's own @iot.count (and the inline count when given), then does the same one
+   * level down on every item found, pages reached by nextLinks included.
+   */
+  const walk = async (entities: any[], navs: readonly string[]): Promise<number> => {
+    if (navs.length === 0) return 0;
+    const [nav, ...rest] = navs as [string, ...string[]];
+    let checked = 0;
+    for (const e of entities) {
+      assert.ok(Array.isArray(e[nav]), `${e['@iot.id']} has ${nav} expanded`);
+      const all = await collect(e[nav], e[`${nav}@iot.nextLink`]);
+      const count = (await json(await fetch(`${e['@iot.selfLink']}/${nav}?$count=true&$top=0`)))['@iot.count'];
+      assert.equal(all.length, count, `${e['@iot.id']}/${nav}`);
+      if (e[`${nav}@iot.count`] !== undefined) assert.equal(e[`${nav}@iot.count`], count);
+      assert.equal(new Set(all.map((x) => x['@iot.id'])).size, all.length, 'no item twice');
+      checked += 1 + (await walk(all, rest));
+    }
+    return checked;
+  };
+
+  it('OD-S2 nested nextLinks at every depth: Things → Datastreams → Observations, walked to the end', async () => {
+    const shapes: [string, string[]][] = [
+      ['Things?$top=2&$expand=' + encodeURIComponent('Datastreams($top=1;$expand=Observations($top=400))'), ['Datastreams', 'Observations']],
+      ['Things?$top=3&$expand=' + encodeURIComponent('Datastreams($top=2;$count=true;$expand=Observations($top=300;$count=true))'), ['Datastreams', 'Observations']],
+      ['Locations?$top=1&$expand=' + encodeURIComponent('Things($expand=Datastreams($top=1;$expand=Observations($top=500)))'), ['Things', 'Datastreams', 'Observations']],
+      // The path form A/B(options) keeps B's options in the nextLinks of A.
+      ['Things?$top=2&$expand=' + encodeURIComponent('Datastreams/Observations($top=400)'), ['Datastreams', 'Observations']],
+      ['Things?$top=2&$expand=' + encodeURIComponent('Datastreams($top=1),Datastreams/Observations($top=400;$count=true)'), ['Datastreams', 'Observations']],
+      // The latest-Observation shape ($top=1) has a nextLink too when there are older ones.
+      ["Things('wl-zl-001')?$expand=" + encodeURIComponent('Datastreams($expand=Observations($top=1))'), ['Datastreams', 'Observations']],
+    ];
+    for (const [path, navs] of shapes) {
+      const body = await sta(path);
+      const top = await collect(body.value ?? [body], body['@iot.nextLink']);
+      const total = (await sta(path.replace(/\?.*$/, '?$count=true&$top=0')))['@iot.count'];
+      if (body.value) assert.equal(top.length, total, path);
+      const checked = await walk(top, navs);
+      assert.ok(checked > top.length, `${path}: nested collections walked (${checked})`);
+    }
+  });
+
   it('OD-S5 $resultFormat=dataArray: components and arrays per Datastream; other formats are 400', async () => {
     const body = await sta(`Datastreams('aq-zl-001:pm25')/Observations?$resultFormat=dataArray&$top=5`);
     assert.equal(body.value.length, 1);
@@ -149,10 +209,79 @@ describe('SensorThings conformance suite (OD-S1–OD-S8)', () => {
     assert.equal(all.length, expected);
   });
 
+  it('OD-S9 Datastream phenomenonTime/resultTime: first/last Observation per Datastream, absent without Observations', async () => {
+    const all = await sta('Datastreams?$top=1000');
+    assert.equal(all.value.length, [...env.registry.sensors()].reduce((n, s) => n + KINDS[s.kind].fields.length, 0));
+    let present = 0;
+    for (const d of all.value) {
+      const want = expectedSpan(env.readings, d['@iot.id']);
+      assert.equal(d.phenomenonTime, want, d['@iot.id']);
+      assert.equal(d.resultTime, want, d['@iot.id']);
+      if (want === undefined) assert.equal('phenomenonTime' in d, false, `${d['@iot.id']}: omitted, not null`);
+      else { present++; assert.match(d.phenomenonTime, /^\d{4}-\d\d-\d\dT[\d:.]+\+08:00\/\d{4}-\d\d-\d\dT[\d:.]+\+08:00$/); }
+    }
+    // aq-zl-001 sends pm25 and pm10 only: its other air-quality Datastreams have no Observations.
+    assert.ok(present >= 6 && present < all.value.length, `${present} of ${all.value.length} with Observations`);
+    assert.equal((await sta("Datastreams('aq-zl-001:pm25')")).phenomenonTime, `${toTaipeiIso(NOW - 26 * 60 * MIN)}/${toTaipeiIso(NOW - MIN)}`);
+    assert.equal('phenomenonTime' in (await sta("Datastreams('aq-zl-001:no2')")), false);
+    // The same values through $select, $expand and a property path.
+    const sel = await sta("Datastreams('pk-ty-001:availableSpotNumber')?$select=phenomenonTime,resultTime");
+    assert.deepEqual(sel, { phenomenonTime: expectedSpan(env.readings, 'pk-ty-001:availableSpotNumber'), resultTime: expectedSpan(env.readings, 'pk-ty-001:availableSpotNumber') });
+    const thing = await sta("Things('wl-zl-001')?$expand=Datastreams($select=id,phenomenonTime)");
+    for (const d of thing.Datastreams) assert.equal(d.phenomenonTime, expectedSpan(env.readings, d['@iot.id']), d['@iot.id']);
+    assert.equal((await sta("Datastreams('wl-zl-001:floodDepth')/phenomenonTime")).phenomenonTime, expectedSpan(env.readings, 'wl-zl-001:floodDepth'));
+    const none = await env.get("/sta/v1.1/Datastreams('aq-zl-001:no2')/phenomenonTime");
+    assert.equal(none.status, 204);
+    const obs = await sta("Observations('aq-zl-001:pm25:" + (NOW - MIN) + "')?$expand=Datastream($select=phenomenonTime)");
+    assert.equal(obs.Datastream.phenomenonTime, expectedSpan(env.readings, 'aq-zl-001:pm25'));
+  });
+
+  it('OD-S9 $filter and $orderby on Datastream phenomenonTime (an interval: gt = starts after, lt = ends before)', async () => {
+    const withObs = (await sta('Datastreams?$top=1000')).value.filter((d: any) => d.phenomenonTime).map((d: any) => d['@iot.id']);
+    const t11 = encodeURIComponent('2026-11-22T11:00:00+08:00');
+    // Starts after 11:00: the car park (readings from 11:30).
+    assert.deepEqual(ids(await sta(`Datastreams?$filter=phenomenonTime%20gt%20${t11}`)), ['pk-ty-001:availableSpotNumber', 'pk-ty-001:occupiedSpotNumber', 'pk-ty-001:totalSpotNumber']);
+    // Ends before 11:00: the private sensor, silent since 10:59.
+    assert.deepEqual(ids(await sta(`Datastreams?$filter=resultTime%20lt%20${t11}`)), ['aq-ty-002:pm25']);
+    assert.deepEqual(ids(await sta(`Datastreams?$filter=phenomenonTime%20ne%20null&$top=1000`)), [...withObs].sort());
+    assert.equal((await sta(`Datastreams?$filter=phenomenonTime%20eq%20null&$count=true&$top=1`))['@iot.count'], (await sta('Datastreams?$count=true&$top=1'))['@iot.count'] - withObs.length);
+    assert.deepEqual(ids(await sta(`Things?$filter=${encodeURIComponent('Datastreams/any(d: d/phenomenonTime gt 2026-11-22T11:00:00+08:00)')}`)), ['pk-ty-001']);
+    assert.equal((await sta(`Datastreams?$filter=year(phenomenonTime)%20eq%202026&$count=true&$top=1`))['@iot.count'], withObs.length);
+    // Ordered by start, then end; ties by id.
+    const ordered = await sta('Datastreams?$filter=phenomenonTime%20ne%20null&$orderby=phenomenonTime&$top=1000&$select=id');
+    assert.deepEqual(ordered.value.map((d: any) => d['@iot.id']), ['aq-zl-001:pm10', 'aq-zl-001:pm25', 'aq-ty-002:pm25', 'wl-zl-001:floodDepth', 'pk-ty-001:availableSpotNumber', 'pk-ty-001:occupiedSpotNumber', 'pk-ty-001:totalSpotNumber']);
+    const desc = await sta('Datastreams?$orderby=phenomenonTime%20desc&$top=1&$select=id');
+    assert.equal(desc.value[0]['@iot.id'], 'pk-ty-001:availableSpotNumber');
+  });
+
   it('datamodel: Datastreams carry observedArea (the public point); resource paths reach properties and $value', async () => {
     const d = await sta("Datastreams('aq-zl-001:pm25')");
     assert.deepEqual(d.observedArea, { type: 'Point', coordinates: [121.2256, 24.9537] });
     const name = await env.get("/sta/v1.1/Things('aq-zl-001')/name/$value");
     assert.equal(await name.text(), env.registry.sensor('aq-zl-001')!.name['zh-TW']);
+  });
+});
+
+describe('OD-S9 Datastream spans follow the store', () => {
+  let env: Env;
+  before(async () => { env = await openEnv({}, false); });
+  after(async () => { await env.close(); });
+  const ds = async (id: string) => json(await env.get(`/sta/v1.1/Datastreams('${id}')`));
+
+  it('a sensor without readings has no phenomenonTime; a new latest reading moves the end at the next request', async () => {
+    const wl = seedReadings().filter((r) => r.sensorId === 'wl-zl-001');
+    await env.store.writeReadings(wl);
+    assert.equal((await ds('wl-zl-001:floodDepth')).phenomenonTime, expectedSpan(wl, 'wl-zl-001:floodDepth'));
+    for (const id of ['aq-zl-001:pm25', 'pk-ty-001:totalSpotNumber', 'wl-zl-001:currentLevel']) assert.equal('phenomenonTime' in (await ds(id)), false, id);
+    const page = await json(await env.get('/sta/v1.1/Datastreams?$filter=phenomenonTime%20ne%20null'));
+    assert.deepEqual(page.value.map((d: any) => d['@iot.id']), ['wl-zl-001:floodDepth']);
+    const newer = reading('wl-zl-001', 'water-level', '6800200', NOW + MIN, { floodDepth: 2 });
+    await env.store.writeReadings([newer]);
+    assert.equal((await ds('wl-zl-001:floodDepth')).phenomenonTime, expectedSpan([...wl, newer], 'wl-zl-001:floodDepth'));
+    // A sensor's first reading: its Datastreams appear in a time filter at once.
+    await env.store.writeReadings([reading('pk-ty-001', 'parking', '6800100', NOW, { totalSpotNumber: 120 })]);
+    const after = await json(await env.get('/sta/v1.1/Datastreams?$filter=phenomenonTime%20ne%20null'));
+    assert.deepEqual(after.value.map((d: any) => d['@iot.id']), ['pk-ty-001:totalSpotNumber', 'wl-zl-001:floodDepth']);
+    assert.equal(after.value[0].phenomenonTime, `${toTaipeiIso(NOW)}/${toTaipeiIso(NOW)}`);
   });
 });

@@ -124,6 +124,30 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
       assert.deepEqual(sl!.values, { powerState: 'on', status: 'ok', powerConsumption: 118.5, illuminanceLevel: 0.8 });
     });
 
+    it('S6: readingSpans gives first and latest ts per sensor and per field in one call, out-of-order writes included', async () => {
+      await store.writeReadings(series('aq-zl-001', 10, T0 + 5 * MIN));
+      // Older readings arriving later (late data) move the first time back.
+      await store.writeReadings(series('aq-zl-001', 3, T0));
+      await store.writeReadings(oneOfEachKind(T0 + 30 * MIN));
+      // pm25 alone: its field span (and the sensor's) moves on, pm10's stays at the reading before.
+      await store.writeReadings([reading('air-quality', 'aq-zl-001', T0 + 40 * MIN, { pm25: 9 })]);
+      await settle();
+      const spans = await store.readingSpans({});
+      const byId = new Map(spans.map((s) => [s.sensorId, s]));
+      const at = (first: number, last: number) => ({ first: T0 + first * MIN, last: T0 + last * MIN });
+      const once = at(30, 30);
+      assert.deepEqual(byId.get('aq-zl-001'), {
+        sensorId: 'aq-zl-001', ...at(0, 40),
+        fields: { pm25: at(0, 40), pm10: at(0, 30), no2: once, o3: once, temperature: once, relativeHumidity: once },
+      }, 'co and so2 were never sent: no span');
+      assert.deepEqual(byId.get('wl-river-007'), { sensorId: 'wl-river-007', ...once, fields: { currentLevel: once } });
+      assert.deepEqual([...byId.keys()].sort(), oneOfEachKind(T0).map((r) => r.sensorId).sort(), 'one row per sensor with readings');
+      const some = await store.readingSpans({ sensorIds: ['aq-zl-001', 'pk-zl-03', 'nope'] });
+      assert.deepEqual(some.map((s) => [s.sensorId, s.first, s.last]), [['aq-zl-001', T0, T0 + 40 * MIN], ['pk-zl-03', T0 + 30 * MIN, T0 + 30 * MIN]]);
+      assert.deepEqual(some[1]!.fields, { totalSpotNumber: once, occupiedSpotNumber: once, availableSpotNumber: once });
+      assert.deepEqual(await store.readingSpans({ sensorIds: [] }), []);
+    });
+
     it('S2: aggregates upsert on (scope, key, period, start, field)', async () => {
       await store.writeAggregates([
         aggregate({ key: 'aq-zl-001', start: T0 }),

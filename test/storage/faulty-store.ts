@@ -58,6 +58,7 @@ export class FaultyStore implements Store {
   close = () => this.inner.close();
   latest: Store['latest'] = (q) => this.inner.latest(q);
   readings: Store['readings'] = (q) => this.inner.readings(q);
+  readingSpans: Store['readingSpans'] = (q) => this.inner.readingSpans(q);
   aggregates: Store['aggregates'] = (q) => this.inner.aggregates(q);
   alerts: Store['alerts'] = (q) => this.inner.alerts(q);
   deadLetters: Store['deadLetters'] = (q) => this.inner.deadLetters(q);

@@ -2,9 +2,12 @@ import { TAIPEI_OFFSET_MS } from '../../../domain/index.ts';
 import type { Expr } from './filter-parser.ts';
 import { GEO_FUNCTIONS, GeoError, geoCall } from './geo.ts';
 
-/** A date-time value during evaluation (epoch ms); ISO strings of time properties become these. */
+/**
+ * A date-time value during evaluation (epoch ms); ISO strings of time properties become these.
+ * An interval (`start/end`, a Datastream's phenomenonTime) has end > ms; an instant has end = ms.
+ */
 export class TimeVal {
-  constructor(readonly ms: number) {}
+  constructor(readonly ms: number, readonly end: number = ms) {}
 }
 
 type Val = number | string | boolean | null | TimeVal | Record<string, unknown> | unknown[];
@@ -37,8 +40,10 @@ export function resolvePath(entity: Navigable, path: readonly string[]): Val {
     const v = (cur as Record<string, unknown>)[seg];
     if (v === undefined) return null;
     if (i === path.length - 1 && TIME_KEYS.has(seg) && typeof v === 'string') {
-      const ms = Date.parse(v.split('/')[0]!);
-      return Number.isNaN(ms) ? v : new TimeVal(ms);
+      const [a, b] = v.split('/');
+      const ms = Date.parse(a!);
+      const end = b === undefined ? ms : Date.parse(b);
+      return Number.isNaN(ms) || Number.isNaN(end) ? v : new TimeVal(ms, end);
     }
     cur = v;
   }
@@ -47,12 +52,38 @@ export function resolvePath(entity: Navigable, path: readonly string[]): Val {
 
 export class FilterEvalError extends Error {}
 
+function asTime(v: Val): TimeVal | undefined {
+  if (v instanceof TimeVal) return v;
+  const ms = typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isNaN(ms) ? undefined : new TimeVal(ms);
+}
+
+/**
+ * OD-S9: comparisons where a side may be an interval. `a gt b` means a starts after b ends,
+ * `a lt b` that a ends before b starts (ge/le alike), `eq` that both bounds agree; for two
+ * instants this is the ordinary comparison.
+ */
+function timeOp(op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le', l: Val, r: Val): boolean {
+  const a = asTime(l);
+  const b = asTime(r);
+  if (!a || !b) return op === 'ne';
+  switch (op) {
+    case 'eq': return a.ms === b.ms && a.end === b.end;
+    case 'ne': return a.ms !== b.ms || a.end !== b.end;
+    case 'gt': return a.ms > b.end;
+    case 'ge': return a.ms >= b.end;
+    case 'lt': return a.end < b.ms;
+    case 'le': return a.end <= b.ms;
+  }
+}
+
 function cmpVals(a: Val, b: Val): number | undefined {
   if (a instanceof TimeVal || b instanceof TimeVal) {
-    const x = a instanceof TimeVal ? a.ms : typeof a === 'string' ? Date.parse(a) : NaN;
-    const y = b instanceof TimeVal ? b.ms : typeof b === 'string' ? Date.parse(b) : NaN;
-    if (Number.isNaN(x) || Number.isNaN(y)) return undefined;
-    return x - y;
+    const x = asTime(a);
+    const y = asTime(b);
+    if (!x || !y) return undefined;
+    // Sort order: by start, then by end.
+    return x.ms - y.ms || x.end - y.end;
   }
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
@@ -73,6 +104,8 @@ function local(v: Val, fn: string): Date {
   return new Date(v.ms + TAIPEI_OFFSET_MS);
 }
 
+const DATE_FUNCTIONS = new Set(['year', 'month', 'day', 'hour', 'minute', 'second', 'fractionalseconds', 'date', 'time', 'totaloffsetminutes']);
+
 function call(fn: string, a: Val[], now: number): Val {
   if (fn in GEO_FUNCTIONS) {
     try {
@@ -82,6 +115,8 @@ function call(fn: string, a: Val[], now: number): Val {
       throw err;
     }
   }
+  // A missing date-time (a Datastream without Observations) gives null, like the string functions.
+  if (DATE_FUNCTIONS.has(fn) && a[0] === null) return null;
   const s0 = () => str(a[0]!);
   const s1 = () => str(a[1]!);
   switch (fn) {
@@ -137,6 +172,7 @@ export function evaluate(e: Expr, entity: Navigable, now: number, vars?: Vars): 
       if (e.op === 'or') return truthy(evaluate(e.l, entity, now, vars)) || truthy(evaluate(e.r, entity, now, vars));
       const l = evaluate(e.l, entity, now, vars);
       const r = evaluate(e.r, entity, now, vars);
+      if ((l instanceof TimeVal || r instanceof TimeVal) && l !== null && r !== null && (e.op === 'eq' || e.op === 'ne' || e.op === 'gt' || e.op === 'ge' || e.op === 'lt' || e.op === 'le')) return timeOp(e.op, l, r);
       switch (e.op) {
         case 'eq': return l === null || r === null ? l === r : cmpVals(l, r) === 0;
         case 'ne': return l === null || r === null ? l !== r : cmpVals(l, r) !== 0;

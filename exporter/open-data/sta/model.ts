@@ -4,6 +4,7 @@ import { datasetId } from '../datasets.ts';
 import { flagLabel } from '../present.ts';
 import { flagNames } from '../../../domain/index.ts';
 import { FilterEvalError, MANY, NAV, type ManyFn, type Navigable, type NavFn } from './filter-eval.ts';
+import { DatastreamSpans } from './spans.ts';
 
 export const SETS = ['Things', 'Locations', 'HistoricalLocations', 'Datastreams', 'Sensors', 'ObservedProperties', 'Observations', 'FeaturesOfInterest'] as const;
 export type SetName = (typeof SETS)[number];
@@ -44,8 +45,19 @@ export class Graph {
   /** When the registry was loaded into this process: HistoricalLocation.time (the registry keeps no install date). */
   private readonly since: string;
 
+  /** OD-S9: phenomenonTime/resultTime of Datastreams; refreshed per request for what it shows (render.ts ensureSpans). */
+  readonly spans: DatastreamSpans;
+  /**
+   * Datastream phenomenonTime/resultTime as a live accessor reading `spans`, so an entity built
+   * before its request refreshed the spans still shows (and filters on) the refreshed value.
+   * One descriptor for every Datastream: `this` is the entity, no closure per entity.
+   */
+  private readonly timeProp: PropertyDescriptor;
+
   constructor(private readonly ctx: OdContext) {
     this.since = toTaipeiIso(ctx.now());
+    const spans = (this.spans = new DatastreamSpans(ctx.store));
+    this.timeProp = { enumerable: true, get(this: Entity) { return spans.interval(this[META].sensor!.id, this[META].field!.name); } };
   }
 
   /** To-one navigation for $filter paths (Observation/Datastream/Thing/…), shared by every entity of this graph. */
@@ -121,15 +133,20 @@ export class Graph {
 
   datastream(s: Sensor, f: FieldSpec): Entity {
     const unit = f.unit;
-    return this.mk('Datastreams', `${s.id}:${f.name}`, {
+    const e = this.mk('Datastreams', `${s.id}:${f.name}`, {
       name: `${s.name['zh-TW']} ${f.label['zh-TW']}`,
       description: `${s.name.en} — ${f.label.en}`,
       unitOfMeasurement: unit ? { name: unit, symbol: unit, definition: `http://unitsofmeasure.org/ucum.html#${encodeURIComponent(unit)}` } : { name: null, symbol: null, definition: null },
       observationType: f.type === 'number' ? MEASUREMENT : CATEGORY,
       // A fixed sensor observes at its (public) point (STA 1.1 §8.2.4 observedArea).
       observedArea: this.point(s),
-      properties: { field: f.name, kind: s.kind },
     }, { sensor: s, field: f });
+    // OD-S9 (STA 1.1 §8.2.4): the interval of the sensor's readings, "first/latest" in +08:00;
+    // undefined (so absent from the JSON) while it has none. resultTime = phenomenonTime here.
+    Object.defineProperty(e, 'phenomenonTime', this.timeProp);
+    Object.defineProperty(e, 'resultTime', this.timeProp);
+    e.properties = { field: f.name, kind: s.kind };
+    return e;
   }
 
   observation(s: Sensor, f: FieldSpec, r: Reading): Entity | undefined {

@@ -3,6 +3,7 @@ import type { OdContext } from '../context.ts';
 import { compareForOrder, evaluate, timeBounds, truthy } from './filter-eval.ts';
 import { META, splitId, type Entity, type Graph } from './model.ts';
 import type { QueryOptions } from './options.ts';
+import type { RequestSpans } from './spans.ts';
 
 const DAY_MS = 86_400_000;
 /** Observations materialised for one request at most; beyond, the client must narrow $filter (400, not a timeout). */
@@ -137,13 +138,12 @@ export async function observationById(ctx: OdContext, g: Graph, id: string): Pro
   return r ? g.observation(s, f, r) : undefined;
 }
 
-/** The latest Observation of each Datastream from one store.latest() call (FROST's slow "latest per Thing", made one query). */
-export async function latestObservations(ctx: OdContext, g: Graph, datastreams: readonly Entity[]): Promise<Map<string, Entity>> {
-  const ids = [...new Set(datastreams.map((d) => d[META].sensor!.id))];
-  const latest = new Map((await ctx.store.latest({ sensorIds: ids })).map((r) => [r.sensorId, r]));
+/** The latest Observation of each Datastream from one store.latest() call (FROST's slow "latest per Thing", made one query), shared with the spans (OD-S9). */
+export async function latestObservations(g: Graph, datastreams: readonly Entity[], latest: RequestSpans): Promise<Map<string, Entity>> {
+  await latest.ensure(datastreams.map((d) => d[META].sensor!.id));
   const out = new Map<string, Entity>();
   for (const d of datastreams) {
-    const r = latest.get(d[META].sensor!.id);
+    const r = latest.reading(d[META].sensor!.id);
     const e = r ? g.observation(d[META].sensor!, d[META].field!, r) : undefined;
     if (e) out.set(d['@iot.id'], e);
   }

@@ -94,11 +94,20 @@ function parseExpand(s: string, depth: number): QueryOptions['expand'] {
     // `A/B(opts)` is `A($expand=B(opts))` (STA 1.1 §9.3.2.1).
     const segs = path.split('/');
     let options = parseOptions(inner, depth + 1);
+    // The written options of B travel in A's raw $expand, so A's nextLinks keep them (OD-S2).
+    let written = open >= 0 ? item.slice(open) : '';
     for (let i = segs.length - 1; i > 0; i--) {
-      options = { skip: 0, count: false, orderby: [], expand: [{ nav: segs[i]!, options }], raw: { $expand: `${segs[i]!}` } };
+      const raw = `${segs[i]!}${written}`;
+      options = { skip: 0, count: false, orderby: [], expand: [{ nav: segs[i]!, options }], raw: { $expand: raw } };
+      written = `($expand=${raw})`;
     }
     const existing = out.find((e) => e.nav === segs[0]);
-    if (existing && segs.length > 1) existing.options.expand.push(...options.expand);
+    if (existing && segs.length > 1) {
+      existing.options.expand.push(...options.expand);
+      // `A($top=1),A/B(…)`: A's nextLinks must carry the merged $expand of B too (OD-S2).
+      const raw = existing.options.raw;
+      existing.options.raw = { ...raw, $expand: raw.$expand ? `${raw.$expand},${options.raw.$expand}` : options.raw.$expand! };
+    }
     else out.push({ nav: segs[0]!, options });
   }
   return out;

@@ -4,6 +4,7 @@ import { META, NAVS, type Entity, type Graph, type SetName } from './model.ts';
 import { latestObservations, observationsOf, sortEntities, StaRequestError } from './observations.ts';
 import type { QueryOptions } from './options.ts';
 import { idSegment } from './path.ts';
+import type { RequestSpans } from './spans.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -12,6 +13,8 @@ export interface RenderEnv {
   readonly g: Graph;
   /** Absolute service root, e.g. https://data.city.gov.tw/sta/v1.1 */
   readonly root: string;
+  /** OD-S9: Datastream spans and latest readings this request has refreshed. */
+  readonly spans: RequestSpans;
 }
 
 export function topOf(ctx: OdContext, o: QueryOptions): number {
@@ -42,7 +45,9 @@ function plain(env: RenderEnv, e: Entity, select: readonly string[] | undefined)
   if (!select) return full;
   const out: Json = {};
   for (const k of select) {
-    if (k in full) out[k] = full[k];
+    // `id` is how $select names @iot.id (STA 1.1 §9.3.3.3, as in dataArray components).
+    if (k === 'id') out['@iot.id'] = full['@iot.id'];
+    else if (k in full) out[k] = full[k];
     else if (`${k}@iot.navigationLink` in full) out[`${k}@iot.navigationLink`] = full[`${k}@iot.navigationLink`];
     else throw new StaRequestError(`$select: ${set} has no property "${k}"`);
   }
@@ -68,35 +73,50 @@ function expandNextLink(env: RenderEnv, e: Entity, nav: string, o: QueryOptions)
 
 /** Renders a page of entities of one set with their $expand (nested) and $select. */
 export async function renderAll(env: RenderEnv, set: SetName, items: readonly Entity[], o: QueryOptions): Promise<Json[]> {
+  // OD-S9: the spans of every Datastream shown, one refresh for the page (a no-op when an outer level did it).
+  if (set === 'Datastreams') await env.spans.ensure(items.map((e) => e[META].sensor!.id));
   const out = items.map((e) => plain(env, e, o.select));
   for (const ex of o.expand) {
     const def = NAVS[set][ex.nav];
     if (!def) throw new StaRequestError(`$expand: ${set} has no navigation property "${ex.nav}"`);
     if (def.target === 'Observations') {
       // Latest Observation per Datastream: one store.latest() for the whole page (issue 5 §3).
-      const fast = set === 'Datastreams' && isLatestShape(ex.options) ? await latestObservations(env.ctx, env.g, items) : undefined;
+      const fast = set === 'Datastreams' && isLatestShape(ex.options) ? await latestObservations(env.g, items, env.spans) : undefined;
       for (let i = 0; i < items.length; i++) {
         const e = items[i]!;
-        let page: { items: Entity[]; count?: number };
+        let page: { items: Entity[]; count?: number; more?: boolean };
         const hit = fast?.get(e['@iot.id']);
-        if (hit) page = { items: [hit] };
+        if (hit) {
+          // OD-S2: older Observations exist when the Datastream's span is more than one instant.
+          // (Only first-in-window is exact; a first before the window may leave the next page empty.)
+          const span = env.g.spans.span(e[META].sensor!.id, e[META].field!.name);
+          page = { items: [hit], more: span !== undefined && span.first < span.last };
+        }
         else page = await observationsOf(env.ctx, env.g, env.g.datastreamsOf(e), ex.options, topOf(env.ctx, ex.options));
         out[i]![ex.nav] = await renderAll(env, 'Observations', page.items, ex.options);
         if (page.count !== undefined) out[i]![`${ex.nav}@iot.count`] = page.count;
-        if ('more' in page && page.more) out[i]![`${ex.nav}@iot.nextLink`] = expandNextLink(env, e, ex.nav, ex.options);
+        if (page.more) out[i]![`${ex.nav}@iot.nextLink`] = expandNextLink(env, e, ex.nav, ex.options);
       }
       continue;
     }
+    // Pages first, then one spans refresh for every Datastream they show (not one per parent entity).
+    const rels = items.map((e): { page: ReturnType<typeof pageList> } | { one: Entity } | undefined => {
+      const rel = env.g.related(e, ex.nav);
+      return rel === undefined ? undefined : Array.isArray(rel) ? { page: pageList(env, rel, ex.options) } : { one: rel };
+    });
+    if (def.target === 'Datastreams') {
+      await env.spans.ensure(rels.flatMap((r) => (r === undefined ? [] : 'page' in r ? r.page.items : [r.one])).map((d) => d[META].sensor!.id));
+    }
     for (let i = 0; i < items.length; i++) {
-      const rel = env.g.related(items[i]!, ex.nav);
+      const rel = rels[i];
       if (rel === undefined) continue;
-      if (Array.isArray(rel)) {
-        const page = pageList(env, rel, ex.options);
+      if ('page' in rel) {
+        const { page } = rel;
         out[i]![ex.nav] = await renderAll(env, def.target, page.items, ex.options);
         if (page.count !== undefined) out[i]![`${ex.nav}@iot.count`] = page.count;
         if (page.more) out[i]![`${ex.nav}@iot.nextLink`] = expandNextLink(env, items[i]!, ex.nav, ex.options);
       } else {
-        out[i]![ex.nav] = (await renderAll(env, def.target, [rel], ex.options))[0];
+        out[i]![ex.nav] = (await renderAll(env, def.target, [rel.one], ex.options))[0];
       }
     }
   }

@@ -7,6 +7,8 @@ import { idSegment } from './path.ts';
 import { observationById, observationsOf, StaRequestError } from './observations.ts';
 import { parseOptions, QueryOptionError, type QueryOptions } from './options.ts';
 import { parsePath } from './path.ts';
+import { STA_MQTT_CONFORMANCE } from './mqtt.ts';
+import { RequestSpans } from './spans.ts';
 import { checkOptions } from './validate.ts';
 import { pageList, renderAll, topOf, type Json, type RenderEnv } from './render.ts';
 
@@ -14,8 +16,9 @@ export const STA_ROOT = '/sta/v1.1';
 
 /**
  * STA 1.1 conformance classes we claim (OD-S8), each tested by test/open-data/sta-conformance.test.ts.
- * Read-only: create-update-delete, batch requests and the MQTT extension are not served, so
- * they are not listed (and serverSettings has no MQTT section).
+ * Read-only: create-update-delete and batch requests are not served, so they are not listed.
+ * The MQTT receive-updates class is added, with its endpoints, only when the deployment serves
+ * it (OD-S10, `staMqtt` option; test/open-data/sta-mqtt.test.ts).
  */
 export const CONFORMANCE = [
   'http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel',
@@ -110,13 +113,17 @@ export const staRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { c
   app.get(STA_ROOT, { schema: { tags: [OD_TAG.name], summary: 'SensorThings API 服務根 / SensorThings service root' } }, async (request, reply) => {
     const root = rootOf(request);
     void reply.header('cache-control', 'public, max-age=3600');
-    return { value: SETS.map((name) => ({ name, url: `${root}/${name}` })), serverSettings: { conformance: CONFORMANCE } };
+    const mqtt = ctx.staMqtt;
+    return {
+      value: SETS.map((name) => ({ name, url: `${root}/${name}` })),
+      serverSettings: mqtt ? { conformance: [...CONFORMANCE, STA_MQTT_CONFORMANCE], [STA_MQTT_CONFORMANCE]: { endpoints: mqtt.endpoints } } : { conformance: CONFORMANCE },
+    };
   });
 
   app.get(`${STA_ROOT}/*`, {
     schema: { tags: [OD_TAG.name], summary: 'SensorThings API 資源（Things, Datastreams, Observations…）/ SensorThings API resources', description: "e.g. /sta/v1.1/Datastreams('aq-1:pm25')/Observations?$filter=result gt 35&$top=10" },
   }, async (request, reply) => {
-    const env: RenderEnv = { ctx, g, root: rootOf(request) };
+    const env: RenderEnv = { ctx, g, root: rootOf(request), spans: new RequestSpans(g.spans) };
     try {
       const q = request.url.indexOf('?');
       const path = decodeURIComponent((q < 0 ? request.url : request.url.slice(0, q)).slice(STA_ROOT.length + 1)).replace(/\/+$/, '');
@@ -159,12 +166,16 @@ export const staRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { c
         }
         // A property path: Things('x')/name, optionally followed by $value (STA 1.1 §9.2.4–5).
         if (!(seg.name in entity)) return fail(reply, 400, `${set} has no property or navigation "${seg.name}"`);
+        if (set === 'Datastreams') await env.spans.ensure([entity[META].sensor!.id]);
         const value = entity[seg.name];
+        // OD-S9: a Datastream without Observations has no phenomenonTime: no content, not a null body.
+        if (value === undefined) return reply.code(204).header('cache-control', 'no-store').send();
         if (segs[i + 1]?.name === '$value') return reply.type('text/plain; charset=utf-8').send(typeof value === 'object' ? JSON.stringify(value) : String(value));
         if (i !== segs.length - 1) return fail(reply, 400, 'nothing may follow a property except $value');
         return { [seg.name]: value };
       }
-      checkOptions(set, o);
+      // OD-S9: a filter or order on Datastream times needs every sensor's span before it runs (one refresh).
+      if (checkOptions(set, o).datastreamTimes) await env.spans.ensure();
       if (o.dataArray && (set !== 'Observations' || entity)) return fail(reply, 400, '$resultFormat=dataArray applies to collections of Observations');
       void reply.header('cache-control', set === 'Observations' ? 'public, max-age=15' : 'public, max-age=300');
       const selfOf = (e: Entity) => ({ '@iot.selfLink': `${env.root}/${idSegment(e[META].set, e['@iot.id'])}` });

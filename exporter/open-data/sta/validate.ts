@@ -17,7 +17,15 @@ const PROPS: Readonly<Record<SetName, ReadonlySet<string>>> = {
 /** Properties holding free JSON: any sub-path below them is the client's business. */
 const OPEN = new Set(['properties', 'unitOfMeasurement', 'location', 'feature', 'parameters', 'result', 'observedArea', 'resultQuality']);
 
-function checkPath(set: SetName, path: readonly string[], vars: ReadonlyMap<string, SetName>, whole: string): void {
+/** What a request's expressions touch, for work the route does before evaluating them. */
+export interface OptionUse {
+  /** OD-S9: some $filter/$orderby reads a Datastream's phenomenonTime or resultTime (directly, via a path or in a lambda). */
+  datastreamTimes: boolean;
+}
+
+const DATASTREAM_TIMES = new Set(['phenomenonTime', 'resultTime']);
+
+function checkPath(set: SetName, path: readonly string[], vars: ReadonlyMap<string, SetName>, whole: string, use: OptionUse): void {
   let cur = set;
   let segs = path;
   const bound = vars.get(path[0]!);
@@ -27,6 +35,7 @@ function checkPath(set: SetName, path: readonly string[], vars: ReadonlyMap<stri
     const nav = NAVS[cur][seg];
     if (nav && !nav.many) { cur = nav.target; continue; }
     if (PROPS[cur].has(seg)) {
+      if (cur === 'Datastreams' && DATASTREAM_TIMES.has(seg)) use.datastreamTimes = true;
       if (i < segs.length - 1 && !OPEN.has(seg)) throw new StaRequestError(`"${whole}": ${cur}/${seg} has no sub-properties`);
       return;
     }
@@ -35,12 +44,12 @@ function checkPath(set: SetName, path: readonly string[], vars: ReadonlyMap<stri
   }
 }
 
-function checkExpr(set: SetName, e: Expr, vars: ReadonlyMap<string, SetName>): void {
+function checkExpr(set: SetName, e: Expr, vars: ReadonlyMap<string, SetName>, use: OptionUse): void {
   switch (e.t) {
-    case 'path': return checkPath(set, e.p, vars, e.p.join('/'));
-    case 'not': return checkExpr(set, e.e, vars);
-    case 'bin': checkExpr(set, e.l, vars); return checkExpr(set, e.r, vars);
-    case 'call': for (const a of e.args) checkExpr(set, a, vars); return;
+    case 'path': return checkPath(set, e.p, vars, e.p.join('/'), use);
+    case 'not': return checkExpr(set, e.e, vars, use);
+    case 'bin': checkExpr(set, e.l, vars, use); return checkExpr(set, e.r, vars, use);
+    case 'call': for (const a of e.args) checkExpr(set, a, vars, use); return;
     case 'lambda': {
       // Walk the path to the collection: to-one hops, then one to-many navigation.
       let cur = vars.get(e.p[0]!) ?? set;
@@ -51,7 +60,7 @@ function checkExpr(set: SetName, e: Expr, vars: ReadonlyMap<string, SetName>): v
         cur = nav.target;
       }
       if (!NAVS[vars.get(e.p[0]!) ?? set][segs[0]!]) throw new StaRequestError(`"${e.p.join('/')}" is not a navigation property`);
-      if (e.body && e.v) checkExpr(set, e.body, new Map([...vars, [e.v, cur]]));
+      if (e.body && e.v) checkExpr(set, e.body, new Map([...vars, [e.v, cur]]), use);
       return;
     }
     default: return;
@@ -59,12 +68,13 @@ function checkExpr(set: SetName, e: Expr, vars: ReadonlyMap<string, SetName>): v
 }
 
 /** OD-S4: every property named in $filter/$orderby (and in nested $expand options) exists on its set. */
-export function checkOptions(set: SetName, o: QueryOptions): void {
-  if (o.filter) checkExpr(set, o.filter, new Map());
-  for (const ob of o.orderby) checkExpr(set, ob.expr, new Map());
+export function checkOptions(set: SetName, o: QueryOptions, use: OptionUse = { datastreamTimes: false }): OptionUse {
+  if (o.filter) checkExpr(set, o.filter, new Map(), use);
+  for (const ob of o.orderby) checkExpr(set, ob.expr, new Map(), use);
   for (const ex of o.expand) {
     const def = NAVS[set][ex.nav];
     if (!def) throw new StaRequestError(`$expand: ${set} has no navigation property "${ex.nav}"`);
-    checkOptions(def.target, ex.options);
+    checkOptions(def.target, ex.options, use);
   }
+  return use;
 }
