@@ -1,14 +1,21 @@
 import type { Command } from 'commander';
 import { parseTime, toTaipeiIso, type Sensor } from '../domain/index.ts';
 import type { Store } from '../storage/index.ts';
-import { loadAqiTable, provenanceLines } from './aqi/table.ts';
-import { backtest, backtestSensors, formatBacktest, storedReadings } from './backtest.ts';
-import { loadRules } from './config/load.ts';
-import { AlertStateStore, type StaffRole } from './state-store.ts';
-import { addStaff } from './staff-tokens.ts';
+import {
+  AlertStateStore,
+  addStaff,
+  backtest,
+  backtestSensors,
+  formatBacktest,
+  loadAqiTable,
+  loadRules,
+  provenanceLines,
+  storedReadings,
+  type StaffRole,
+} from '../alerts/index.ts';
 
 /**
- * CLI commands of the alert engine, registered by cli/main.ts:
+ * CLI commands of the alert engine, registered by cli/main.ts (through cli/alerts.ts):
  *   civicstream staff add --name <n> --role viewer|operator|admin   (prints the token once)
  *   civicstream staff list | staff revoke --name <n>
  *   civicstream rules check [files…]
