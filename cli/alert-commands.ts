@@ -41,8 +41,16 @@ export interface AlertCommandDeps {
 
 const ROLES: readonly StaffRole[] = ['viewer', 'operator', 'admin'];
 
+type Out = (s: string) => void;
+
 export function registerAlertCommands(program: Command, d: AlertCommandDeps): void {
-  const out = d.out ?? ((s: string) => void process.stdout.write(s));
+  const out: Out = d.out ?? ((s: string) => void process.stdout.write(s));
+  registerStaffTokenCommands(program, d, out);
+  registerRuleCommands(program, d, out);
+}
+
+/** `staff add|list|revoke`: through the running server's admin API when there is one (RG3/TK4). */
+function registerStaffTokenCommands(program: Command, d: AlertCommandDeps, out: Out): void {
   const staff = program.command('staff').description('管理值勤人員 API 權杖 manage staff API tokens');
   staff
     .command('add')
@@ -99,7 +107,10 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
       await store.close();
       out(`${n} token(s) revoked\n`);
     });
+}
 
+/** `rules check` (with the AQI table's provenance, AQ6) and `rules backtest`. */
+function registerRuleCommands(program: Command, d: AlertCommandDeps, out: Out): void {
   const rules = program.command('rules').description('警報規則 alert rules');
   rules
     .command('check')
