@@ -54,8 +54,8 @@ export interface AlertServiceOptions {
  *     backoff and dead-lettered after maxAttempts (RY1, RY2);
  * SV5 staff actions (acknowledge, assign, note, resolve) go through the engine and are
  *     audited with who and when.
- * SV6 (AL7) the service is the one owner of alert changes: the processor hands it
- *     readings and ticks (onReading/tick), it runs the engine and writes every change
+ * SV6 (AL7) the service is the one owner of alert changes: the app hands it the analytics
+ *     pipeline's readings and the ticks (onReading/tick), it runs the engine and writes every change
  *     to the state file, the main store (persist), MQTT, SSE and the routed contacts.
  * SV7 (AL3) a change already on record — same alert id, not newer than the recorded
  *     state, or any change of an alert recorded as resolved — is a replay (journal

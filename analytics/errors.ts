@@ -1,11 +1,11 @@
-import type { Reading } from '../domain/index.ts';
+import { defineErrors, type CodeOf, type Reading } from '../domain/index.ts';
 
 /**
  * Analytics error catalogue (STYLE habit 4). These never stop a stream: the operators
  * catch them per reading and hand them to `onError` (habit 9), where the composition
  * root counts them (civic_analytics_errors_total) and logs them.
  */
-export const ANALYTICS_ERRORS = {
+export const ANALYTICS_ERRORS = defineErrors('analytics', {
   UNKNOWN_KIND: { 'zh-TW': '未知的感測器類型', en: 'unknown sensor kind' },
   KIND_CHANGED: { 'zh-TW': '感測器類型與先前的讀數不同', en: 'sensor kind differs from its earlier readings' },
   BAD_TIMESTAMP: { 'zh-TW': '讀數時間不是有限數值', en: 'reading time is not a finite number' },
@@ -14,8 +14,8 @@ export const ANALYTICS_ERRORS = {
   AGGREGATE_FAILED: { 'zh-TW': '讀數彙總失敗', en: 'aggregating a reading failed' },
   RULE_FAILED: { 'zh-TW': '警報規則執行失敗', en: 'alert rule failed' },
   TICK_FAILED: { 'zh-TW': '時鐘週期處理失敗', en: 'clock tick work failed' },
-} as const;
-export type AnalyticsErrorCode = keyof typeof ANALYTICS_ERRORS;
+} as const);
+export type AnalyticsErrorCode = CodeOf<typeof ANALYTICS_ERRORS>;
 
 export class AnalyticsError extends Error {
   constructor(

@@ -14,7 +14,8 @@ import { StoreWriter } from '../storage/index.ts';
 import { createStores } from './stores.ts';
 import type { InfluxStore } from '../storage/index.ts';
 import { registryPath, type Config } from './config.ts';
-import { Processor } from './processor.ts';
+import { AnalyticsPipeline } from '../analytics/index.ts';
+import { connectAnalytics } from './analytics-sinks.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
 import { createAlerts, type Alerts } from '../alerts/index.ts';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,7 @@ export class App {
   ingest!: Ingest;
   broker!: CivicBroker;
   api!: ApiServer;
-  processor!: Processor;
+  processor!: AnalyticsPipeline;
   simulation: Simulation | undefined;
   influx: InfluxStore | undefined;
   alerts!: Alerts;
@@ -208,19 +209,18 @@ export class App {
   /** The processor on the readings stream, restored alert state, the journal replay and the first tick. */
   private async startPipeline(): Promise<void> {
     const { config, logger, metrics } = this;
-    this.processor = new Processor({
-      registry: this.registry,
-      writer: this.writer,
+    this.processor = new AnalyticsPipeline({
+      sensorOf: (id) => this.registry.sensor(id),
+      source: this.writer,
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
       lateHorizonMs: config.analytics.lateHorizonDays * 86_400_000,
       ...(this.journal.checkpointMeta.watermarkMs !== undefined ? { resumeWatermarkMs: this.journal.checkpointMeta.watermarkMs } : {}),
-      alerts: this.alerts.service,
       logger,
       metrics,
     });
     // The alert service's state file is the source of truth for open alerts: it restores the engine.
     await this.alerts.service.restore();
-    this.processor.connect(this.ingest.readings$);
+    connectAnalytics(this.processor, this.ingest.readings$, { writer: this.writer, alerts: this.alerts.service });
     // Recovery: everything after the checkpoint is replayed through the same path
     // before the broker accepts new messages (ARCHITECTURE.md "Durability").
     const replayed = this.ingest.replay();

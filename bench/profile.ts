@@ -27,7 +27,7 @@ const AREAS: readonly [RegExp, string][] = [
   [/@duckdb|storage\//, 'store (DuckDB appender, writer)'],
   [/node_modules\/(aedes|mqtt-packet|qlobber|mqemitter|aedes-[a-z-]+|bl|fastfall|fastparallel|fastseries|reusify|retimer|hyperid|debug)\/|broker\//, 'broker (aedes + our hooks)'],
   [/ingest\/|node:zlib/, 'ingest (decode, validate, journal)'],
-  [/analytics\/|node_modules\/rxjs|app\/processor/, 'analytics (RxJS, aggregates, alerts)'],
+  [/analytics\/|node_modules\/rxjs/, 'analytics (RxJS, aggregates, alerts)'],
   [/registry\/|domain\//, 'registry + domain lookups'],
   [/node_modules\/yaml/, 'YAML registry parse (start-up)'],
   [/prom-client/, 'metrics (prom-client)'],

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { registerAlertCommands } from '../alerts/commands.ts';
 import { DEFAULT_RULES } from '../app/app.ts';
 import { loadConfig, registryPath } from '../app/config.ts';
 import { createLogger } from '../app/logger.ts';
 import { createStores } from '../app/stores.ts';
 import { Registry } from '../registry/index.ts';
+import { registerAlertCommands } from './alert-commands.ts';
 import { callServer, runningServer } from './server.ts';
 
 /** `civicstream staff add|list|revoke` and `civicstream rules check|backtest`. */

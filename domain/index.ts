@@ -3,4 +3,5 @@ export * from './kind.ts';
 export * from './topics.ts';
 export * from './time.ts';
 export * from './errors.ts';
+export * from './error-catalogue.ts';
 export { KINDS, KIND_NAMES, isSensorKind } from './kinds/index.ts';

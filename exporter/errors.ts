@@ -1,3 +1,5 @@
+import { defineErrors, type CodeOf, type ErrorSpec } from '../domain/index.ts';
+
 /**
  * The exporter's coded errors (STYLE habit 4). Every 4xx/5xx the API sends has the body
  * `{ error: { code, message, 'zh-TW', parameter? } }`: `code` is stable for programs,
@@ -18,7 +20,7 @@ export interface ErrorArgs {
   readonly route?: string;
 }
 
-interface CatalogueEntry {
+interface CatalogueEntry extends ErrorSpec<ErrorArgs> {
   readonly status: number;
   readonly 'zh-TW': (a: ErrorArgs) => string;
   readonly en: (a: ErrorArgs) => string;
@@ -27,7 +29,7 @@ interface CatalogueEntry {
 const q = (s: string | undefined): string => `"${s ?? ''}"`;
 const allowed = (a: ErrorArgs): string => (a.allowed?.length ? a.allowed.join(', ') : '');
 
-export const API_ERRORS = {
+export const API_ERRORS = defineErrors('api', {
   BAD_PARAMETER: {
     status: 400,
     'zh-TW': (a) => `參數「${a.parameter ?? ''}」無效：${a.detailZh ?? a.detail ?? ''}`,
@@ -105,14 +107,20 @@ export const API_ERRORS = {
     'zh-TW': (a) => `請求過於頻繁（${a.detail ?? ''}）；請依 Retry-After 標頭等候後再試`,
     en: (a) => `too many requests (${a.detail ?? ''}); wait for the Retry-After header before retrying`,
   },
+  // The live SSE feed when this server has no reading stream to offer (Retry-After: 60).
+  LIVE_UNAVAILABLE: {
+    status: 503,
+    'zh-TW': () => '即時串流未啟用',
+    en: () => 'live feed not configured',
+  },
   INTERNAL: {
     status: 500,
     'zh-TW': () => '伺服器內部錯誤，已記錄於日誌',
     en: () => 'internal error; it has been logged',
   },
-} as const satisfies Record<string, CatalogueEntry>;
+} as const satisfies Record<string, CatalogueEntry>);
 
-export type ApiErrorCode = keyof typeof API_ERRORS;
+export type ApiErrorCode = CodeOf<typeof API_ERRORS>;
 
 export interface ErrorBodyT {
   error: { code: string; message: string; 'zh-TW': string; parameter?: string };

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { defineErrors, type CodeOf } from '../domain/index.ts';
 
 /**
  * Plaintext secrets for the simulator, written by the app when it seeds the demo
@@ -12,8 +13,13 @@ export interface SimulatorCredentials {
   readonly gateways: Readonly<Record<string, string>>;
 }
 
+export const SIMULATOR_ERRORS = defineErrors('simulators', {
+  SIM_CREDENTIALS: { 'zh-TW': '模擬器憑證檔無效（訊息指出檔案與欄位）', en: 'the simulator credentials file is invalid (the message names the file and field)' },
+} as const);
+
+/** Its message names the file and the field at fault. */
 export class CredentialsError extends Error {
-  readonly code = 'SIM_CREDENTIALS';
+  readonly code: CodeOf<typeof SIMULATOR_ERRORS> = 'SIM_CREDENTIALS';
 }
 
 export function credentialsPath(dataDir: string): string {

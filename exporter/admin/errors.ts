@@ -1,3 +1,4 @@
+import { defineErrors, type CodeOf } from '../../domain/index.ts';
 import type { FieldError } from '../../registry/index.ts';
 
 /**
@@ -5,15 +6,15 @@ import type { FieldError } from '../../registry/index.ts';
  * `{ error: { code, message, 'zh-TW', field?, errors? } }`: `field` names the first field at
  * fault (registry YAML field names, dotted: `location.lat`), `errors` lists them all.
  */
-export const ADMIN_ERRORS = {
+export const ADMIN_ERRORS = defineErrors('admin', {
   VALIDATION: { status: 400, 'zh-TW': '欄位驗證失敗', en: 'validation failed' },
   NOT_FOUND: { status: 404, 'zh-TW': '查無此項目', en: 'not found' },
   CONFLICT: { status: 409, 'zh-TW': '與現有資料衝突', en: 'conflicts with the current registry' },
   UNSUPPORTED_MEDIA: { status: 415, 'zh-TW': '僅接受 text/csv 或 application/json', en: 'send text/csv or application/json' },
   UNAVAILABLE: { status: 503, 'zh-TW': '此功能未啟用', en: 'this function is not available on this server' },
   FAILED: { status: 500, 'zh-TW': '操作失敗，已記錄於日誌', en: 'the operation failed; it has been logged' },
-} as const;
-export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
+} as const);
+export type AdminErrorCode = CodeOf<typeof ADMIN_ERRORS>;
 
 export class AdminError extends Error {
   readonly statusCode: number;

@@ -5,6 +5,8 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from '../../domain/index.ts';
+import { CONSOLE_ERRORS } from './errors.ts';
 import { PasswordFile, STAFF_NAME, type ConsoleRole } from './passwords.ts';
 import { csrfMatches, SessionStore, type Session } from './sessions.ts';
 import { LoginThrottle } from './throttle.ts';
@@ -108,14 +110,14 @@ function plugin(o: ConsoleOptions): FastifyPluginAsync {
         const wait = throttle.waitMs(keys, now());
         if (wait > 0) {
           void reply.header('retry-after', String(Math.ceil(wait / 1000)));
-          return reply.code(429).send({ error: { code: 'LOGIN_THROTTLED', message: 'too many wrong passwords; wait and try again', 'zh-TW': '密碼錯誤次數過多，請稍後再試', retryAfterSeconds: Math.ceil(wait / 1000) } });
+          return reply.code(429).send({ error: { ...errorBody(CONSOLE_ERRORS, 'LOGIN_THROTTLED').error, retryAfterSeconds: Math.ceil(wait / 1000) } });
         }
         const verified = STAFF_NAME.test(name) ? await passwords.verify(name, password) : undefined;
         const rec = verified && (!o.staffActive || o.staffActive(verified.name)) ? verified : undefined;
         if (!rec) {
           throttle.failed(keys, now());
           await o.audit?.({ at: now(), actor: name.slice(0, 64), action: 'console.login.failed', detail: { ip: req.ip } }).catch(() => undefined);
-          return reply.code(401).send({ error: { code: 'BAD_CREDENTIALS', message: 'wrong name or password', 'zh-TW': '帳號或密碼錯誤' } });
+          return reply.code(401).send(errorBody(CONSOLE_ERRORS, 'BAD_CREDENTIALS'));
         }
         throttle.succeeded(`name:${name}`);
         sessions.destroy(req.cookies?.[SESSION_COOKIE]); // a new id at sign-in (no session fixation)
@@ -126,11 +128,11 @@ function plugin(o: ConsoleOptions): FastifyPluginAsync {
       });
       api.get('/console/api/session', { schema: { hide: true } }, async (req, reply) => {
         const s = sessions.get(req.cookies?.[SESSION_COOKIE], now());
-        if (!s) return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'not signed in', 'zh-TW': '尚未登入' } });
+        if (!s) return reply.code(401).send(errorBody(CONSOLE_ERRORS, 'UNAUTHENTICATED'));
         return view(s);
       });
       api.delete('/console/api/session', { schema: { hide: true } }, async (req, reply) => {
-        if (!req.sessionStaff) return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'not signed in', 'zh-TW': '尚未登入' } });
+        if (!req.sessionStaff) return reply.code(401).send(errorBody(CONSOLE_ERRORS, 'UNAUTHENTICATED'));
         sessions.destroy(req.cookies?.[SESSION_COOKIE]);
         setCookie(reply, '', 0);
         await o.audit?.({ at: now(), actor: req.sessionStaff.name, action: 'console.logout' }).catch(() => undefined);

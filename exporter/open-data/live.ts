@@ -95,7 +95,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { 
     const { district } = request.query as { district?: string };
     // OD-P6: an unknown district is a 400 like on every other feed, not a stream that never speaks.
     if (district !== undefined && !ctx.registry.district(district)) throw new ApiError('UNKNOWN_DISTRICT', { parameter: 'district', value: district });
-    if (!ctx.subscribe) return reply.code(503).header('retry-after', '60').send({ error: { code: 'LIVE_UNAVAILABLE', message: 'live feed not configured', 'zh-TW': '即時串流未啟用' } });
+    if (!ctx.subscribe) return reply.code(503).header('retry-after', '60').send(new ApiError('LIVE_UNAVAILABLE').body());
     reply.hijack();
     // Headers set by earlier hooks (CORS) are merged by hand: a hijacked reply does not send them.
     reply.raw.writeHead(200, {

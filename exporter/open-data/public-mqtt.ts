@@ -9,10 +9,10 @@ import { liveJson } from './live.ts';
  * retained message per sensor holding its latest public reading (so a new subscriber sees
  * the map at once), the same allow-listed JSON as the SSE feed.
  *
- * P1  anonymous clients may subscribe only to filters whose first level is literally `public`
- *     (`public/#`, `public/air-quality/+`, …); `#`, `+/…` and `$SYS/…` are refused.
- * P2  nobody but the pipeline publishes under `public/`: every client publish there is refused,
- *     anonymous clients may publish nothing at all.
+ * PT1  anonymous clients may subscribe only to filters whose first level is literally `public`
+ *      (`public/#`, `public/air-quality/+`, …); `#`, `+/…` and `$SYS/…` are refused.
+ * PT2  nobody but the pipeline publishes under `public/`: every client publish there is refused,
+ *      anonymous clients may publish nothing at all.
  */
 export const PUBLIC_PREFIX = 'public';
 
@@ -33,9 +33,9 @@ export interface PublicMqtt {
   /** Feed every accepted reading here; O(1) work per reading. */
   onReading(r: Reading): void;
   topicFor(kind: string, sensorId: string): string;
-  /** P1, for the broker's authorizeSubscribe when the client connected without credentials. */
+  /** PT1, for the broker's authorizeSubscribe when the client connected without credentials. */
   anonymousMaySubscribe(filter: string): boolean;
-  /** P2, for the broker's authorizePublish: false for any topic under public/ (and for anonymous clients, any topic). */
+  /** PT2, for the broker's authorizePublish: false for any topic under public/ (and for anonymous clients, any topic). */
   mayPublish(topic: string, anonymous: boolean): boolean;
 }
 

@@ -4,7 +4,7 @@ import { toTaipeiIso } from '../../domain/index.ts';
 import { addStaff, verifyToken, type AlertService, type EngineAlert, type RuleSet, type StaffRole, type TokenRec } from '../../alerts/index.ts';
 import { clientError } from '../error-handler.ts';
 import { staffGuard } from './auth.ts';
-import { StaffError } from './errors.ts';
+import { STAFF_ERRORS, StaffError } from './errors.ts';
 
 export { STAFF_ERRORS, StaffError } from './errors.ts';
 export { bearerToken, staffGuard, type VerifyStaff } from './auth.ts';
@@ -63,9 +63,10 @@ export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o
     // OD-P3: unreadable or oversized bodies are 400/413 with a code, before and without authentication.
     const client = clientError(err as Parameters<typeof clientError>[0]);
     if (client) return reply.code(client.statusCode).send(client.body());
-    if (err.validation) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: err.message, 'zh-TW': `請求格式錯誤：${err.message}` } });
+    // Schema failures keep Fastify's own message (it names the field) in both languages.
+    if (err.validation) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: err.message, 'zh-TW': `${STAFF_ERRORS.BAD_REQUEST['zh-TW']}：${err.message}` } });
     reply.log.error({ err }, 'staff API failure');
-    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error', 'zh-TW': '伺服器內部錯誤' } });
+    return reply.code(500).send(new StaffError('INTERNAL').body());
   });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('cache-control', 'no-store'); // SA4

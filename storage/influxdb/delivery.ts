@@ -14,7 +14,7 @@ export interface RejectedLine {
 export type DeadLetterLines = (key: TargetKey, rejected: readonly RejectedLine[]) => string[];
 
 /**
- * One batch to InfluxDB and what its answer means (W5, W6 in writer.ts), plus the write
+ * One batch to InfluxDB and what its answer means (IW5, IW6 in writer.ts), plus the write
  * path's health: last success, last error and when the next attempt is due.
  */
 export class Delivery {
@@ -70,7 +70,7 @@ export class Delivery {
     return this.send(key, lines.slice(mid));
   }
 
-  /** W5: 250 ms doubling to maxBackoffMs, ±20% jitter so several instances do not retry in step. */
+  /** IW5: 250 ms doubling to maxBackoffMs, ±20% jitter so several instances do not retry in step. */
   failed(message: string): void {
     this.lastErrorAt = Date.now();
     this.lastError = message;

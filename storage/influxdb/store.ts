@@ -170,7 +170,7 @@ export class InfluxStore implements Store {
     this.schemaTimer.unref();
   }
 
-  /** Turns lines InfluxDB refused into dead letters (W6); refused dead letters are only logged. */
+  /** Turns lines InfluxDB refused into dead letters (IW6); refused dead letters are only logged. */
   private deadLetterLines(key: TargetKey, rejected: readonly RejectedLine[]): string[] {
     const at = Date.now();
     const out: string[] = [];

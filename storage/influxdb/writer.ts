@@ -8,21 +8,21 @@ import type { ResolvedInfluxOptions } from './options.ts';
 import type { Precision, Tier } from './schema.ts';
 
 /**
- * Batching, delivery and the outage path (W1–W6):
- * W1  A write resolves once its lines are durable: accepted by InfluxDB (2xx) or appended to
- *     the spool and fsynced (S4). It rejects only if even the spool cannot store them.
- * W2  Lines are sent in batches of ≤ maxBatchLines, at the latest flushMs after they arrive.
- * W3  While the spool holds a backlog, new batches are spooled behind it and the backlog is
- *     replayed in order, so recovery never reorders writes. The one exception is a batch in
- *     flight when the server fails, which is spooled after lines spilled meanwhile; points are
- *     keyed by (series, time), so the late copy writes the same values (S1).
- * W4  Memory is bounded: past maxQueuedLines queued lines, batches go straight to the spool.
- *     Latency too: once a request has been in flight for SLOW_MS, batches waiting behind it
- *     are spooled instead of waiting for its timeout.
- * W5  Failures that are the server's (network, timeout, 5xx, 429, auth, missing db) are retried
- *     with exponential backoff; nothing is dropped (delivery.ts).
- * W6  Lines the server refuses (400/413/422) are dead-lettered with its message; the rest of
- *     the batch is written. Unnamed culprits are found by bisection (delivery.ts).
+ * Batching, delivery and the outage path (IW1–IW6):
+ * IW1  A write resolves once its lines are durable: accepted by InfluxDB (2xx) or appended to
+ *      the spool and fsynced (S4). It rejects only if even the spool cannot store them.
+ * IW2  Lines are sent in batches of ≤ maxBatchLines, at the latest flushMs after they arrive.
+ * IW3  While the spool holds a backlog, new batches are spooled behind it and the backlog is
+ *      replayed in order, so recovery never reorders writes. The one exception is a batch in
+ *      flight when the server fails, which is spooled after lines spilled meanwhile; points are
+ *      keyed by (series, time), so the late copy writes the same values (S1).
+ * IW4  Memory is bounded: past maxQueuedLines queued lines, batches go straight to the spool.
+ *      Latency too: once a request has been in flight for SLOW_MS, batches waiting behind it
+ *      are spooled instead of waiting for its timeout.
+ * IW5  Failures that are the server's (network, timeout, 5xx, 429, auth, missing db) are retried
+ *      with exponential backoff; nothing is dropped (delivery.ts).
+ * IW6  Lines the server refuses (400/413/422) are dead-lettered with its message; the rest of
+ *      the batch is written. Unnamed culprits are found by bisection (delivery.ts).
  */
 /** A request slower than this counts as a slow server for the batches queued behind it. */
 const SLOW_MS = 1_000;
@@ -95,7 +95,7 @@ export class InfluxWriter {
     if (buf.lines >= this.o.maxBatchLines) this.cut(key);
     else this.timer ??= setTimeout(() => this.flush(), this.o.flushMs);
     if (this.queued > this.o.maxQueuedLines) {
-      // W4: the server is slower than the input; park the queue on disk instead of in memory.
+      // IW4: the server is slower than the input; park the queue on disk instead of in memory.
       this.flushBuffers();
       this.spill(this.ready.splice(0));
     }
@@ -166,7 +166,7 @@ export class InfluxWriter {
   private async pump(): Promise<void> {
     for (;;) {
       if (this.spool.records > 0 || this.spillsInFlight > 0) {
-        // W3: behind a backlog, new lines queue on disk, in order.
+        // IW3: behind a backlog, new lines queue on disk, in order.
         if (this.ready.length > 0) this.spill(this.ready.splice(0));
         if (this.spillsInFlight > 0) {
           await this.spills;
@@ -215,7 +215,7 @@ export class InfluxWriter {
     });
   }
 
-  /** W1: batches become durable by an fsynced spool append; their writers are released. */
+  /** IW1: batches become durable by an fsynced spool append; their writers are released. */
   private spill(batches: readonly Batch[]): void {
     if (batches.length === 0) return;
     this.spillsInFlight++;

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { Processor } from '../../app/processor.ts';
+import { AnalyticsPipeline } from '../../analytics/index.ts';
+import { connectAnalytics } from '../../app/analytics-sinks.ts';
 import { parseSensorTopic, sensorTopic, QualityFlag, type Aggregate, type Reading, type Sensor } from '../../domain/index.ts';
 import { Ingest, Journal } from '../../ingest/index.ts';
 import { Registry } from '../../registry/index.ts';
@@ -54,7 +55,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 interface Pipeline {
   now: number;
   readonly ingest: Ingest;
-  readonly processor: Processor;
+  readonly processor: AnalyticsPipeline;
   readonly writer: StoreWriter;
   readonly store: DuckDbStore;
   readonly metrics: MetricsRegistry;
@@ -74,8 +75,8 @@ async function pipeline(): Promise<Pipeline> {
     registry, journal, policy: { maxFutureSkewMs: 300_000, maxPastSkewMs: HORIZON, rejectOlderThanMs: 30 * DAY },
     deadLetterPayloadBytes: 256, onDeadLetter: (d) => writer.addDeadLetter(d), clock: () => p.now, logger, metrics,
   });
-  const processor = new Processor({ registry, writer, allowedLatenessMs: 60_000, lateHorizonMs: HORIZON, alerts: { onReading: () => undefined }, logger, metrics });
-  processor.connect(ingest.readings$);
+  const processor = new AnalyticsPipeline({ sensorOf: (id) => registry.sensor(id), source: writer, allowedLatenessMs: 60_000, lateHorizonMs: HORIZON, logger, metrics });
+  connectAnalytics(processor, ingest.readings$, { writer, alerts: { onReading: () => undefined } });
   return Object.assign(p, { ingest, processor, writer, store, metrics, journal, dir });
 }
 

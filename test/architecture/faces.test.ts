@@ -13,14 +13,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const STAGES = ['broker', 'ingest', 'analytics', 'alerts', 'storage', 'exporter', 'dashboards', 'simulators', 'registry', 'domain'] as const;
 const ROOTS = ['app', 'cli', 'bench'] as const;
 
-/**
- * Reach-ins that predate H1 and are being removed (issue 15). This list may only shrink:
- * the test fails on a reach-in that is not here, and on an entry here that no longer exists.
- */
-const KNOWN: readonly string[] = [
-  'cli/alerts.ts -> alerts/commands.ts',
-];
-
 function sources(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
@@ -66,9 +58,6 @@ describe('stage faces (H1)', () => {
         return c.to !== path.join(c.toFolder, 'index.ts');
       })
       .map((c) => c.edge);
-    const fresh = bad.filter((e) => !KNOWN.includes(e));
-    assert.deepEqual(fresh, [], 'import the stage through its index.ts (export what you need there)');
-    const gone = KNOWN.filter((e) => !bad.includes(e));
-    assert.deepEqual(gone, [], 'a known reach-in was removed: delete it from KNOWN too');
+    assert.deepEqual(bad, [], 'import the stage through its index.ts (export what you need there)');
   });
 });

@@ -297,6 +297,7 @@ describe('console and public page in chromium (CO1–CO9)', () => {
     assert.match((await cell.textContent()) ?? '', /^[1-9]\d*(\.\d)? %$/);
     assert.match((await page.textContent('[data-testid="sensor-list"] thead')) ?? '', /完整率（24 小時）/);
     page.off('request', countQuality);
+    // CO11: one completeness request per list load, however many sensors the list shows.
     assert.equal(qualityRequests.length, 1, `one quality request for the whole list: ${qualityRequests.join(', ')}`);
     assert.deepEqual(await axeSerious(page), []);
     await page.goto(`${env.info.url}/console#/domains`);

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { Processor } from '../../app/processor.ts';
+import { AnalyticsPipeline } from '../../analytics/index.ts';
+import { connectAnalytics } from '../../app/analytics-sinks.ts';
 import { KINDS, QualityFlag, parseSensorTopic, sensorTopic, type Reading } from '../../domain/index.ts';
 import { Ingest, Journal } from '../../ingest/index.ts';
 import { Registry } from '../../registry/index.ts';
@@ -37,8 +38,8 @@ describe('SPIKE and STUCK through ingest into the store (QF1–QF3)', () => {
       registry, journal, policy: { maxFutureSkewMs: 300_000, maxPastSkewMs: 7 * 86_400_000, rejectOlderThanMs: 30 * 86_400_000 },
       deadLetterPayloadBytes: 256, onDeadLetter: (d) => writer.addDeadLetter(d), clock: () => now, logger, metrics,
     });
-    const processor = new Processor({ registry, writer, allowedLatenessMs: 60_000, alerts: { onReading: () => undefined }, logger, metrics });
-    processor.connect(ingest.readings$);
+    const processor = new AnalyticsPipeline({ sensorOf: (id) => registry.sensor(id), source: writer, allowedLatenessMs: 60_000, logger, metrics });
+    connectAnalytics(processor, ingest.readings$, { writer, alerts: { onReading: () => undefined } });
     const emitted: Reading[] = [];
     ingest.readings$.subscribe((r) => emitted.push(r));
     const topic = sensorTopic(aq.kind, aq.id, 'telemetry');

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
 import { readFileSync } from 'node:fs';
-import { Processor } from '../../app/processor.ts';
+import { AnalyticsPipeline } from '../../analytics/index.ts';
+import { connectAnalytics } from '../../app/analytics-sinks.ts';
 import { QualityFlag, type Reading } from '../../domain/index.ts';
 import { Registry } from '../../registry/index.ts';
 import { StoreWriter } from '../../storage/index.ts';
@@ -28,9 +29,9 @@ describe('InfluxDB: late data (LA3)', () => {
   it('10 minutes of buffered readings arriving after their hour closed update the stored 1m and 1h aggregates per sensor and district', async () => {
     const s = await newInfluxStore(d, { flushMs: 10 });
     const writer = new StoreWriter({ store: s.store, maxBatch: 500, logger: pino({ level: 'silent' }), metrics: s.metrics, retry: { initialMs: 20, maxMs: 200 } });
-    const processor = new Processor({ registry, writer, allowedLatenessMs: 60_000, alerts: { onReading: () => undefined }, logger: pino({ level: 'silent' }), metrics: s.metrics });
+    const processor = new AnalyticsPipeline({ sensorOf: (id) => registry.sensor(id), source: writer, allowedLatenessMs: 60_000, logger: pino({ level: 'silent' }), metrics: s.metrics });
     const readings$ = new Subject<Reading>();
-    processor.connect(readings$);
+    connectAnalytics(processor, readings$, { writer, alerts: { onReading: () => undefined } });
     let seq = 0;
     const base = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
     const push = (ts: number, v: number) => readings$.next({ seq: ++seq, sensorId: sensor.id, kind: sensor.kind, district: sensor.district.code, ts, receivedAt: ts, flags: 0, values: { pm25: v } });

@@ -5,7 +5,7 @@ import { newInfluxStore } from './influx-harness.ts';
 import { produceFor, ReadingSource, seqStats, sleep, waitDrained } from './influx-load.ts';
 
 /**
- * Issue 4 item 4 / W1–W5: InfluxDB down, hung or failing never loses an accepted reading.
+ * Issue 4 item 4 / IW1–IW5: InfluxDB down, hung or failing never loses an accepted reading.
  * Every case ends by counting seq in InfluxDB: count = distinct = accepted, min 1, max accepted.
  */
 let d: Influxd;
@@ -38,7 +38,7 @@ describe('InfluxDB outage', () => {
       assert.equal(s.store.status().failing, true, 'HZ1: failing while the server is down');
 
       await d.resume();
-      // Keep writing while the backlog drains: new lines queue behind it (W3).
+      // Keep writing while the backlog drains: new lines queue behind it (IW3).
       accepted += await produceFor(s.store, src, 1_000, 200, 5);
       const drainMs = await waitDrained(s.store, 60_000);
       t.diagnostic(`accepted ${accepted} readings; spool peak ${peak} lines; drained ${drainMs} ms after writes stopped`);
@@ -81,7 +81,7 @@ describe('InfluxDB outage', () => {
     }
   });
 
-  it('W4: with the server hung, memory stays bounded and writes resolve from the spool, not the hung request', async () => {
+  it('IW4: with the server hung, memory stays bounded and writes resolve from the spool, not the hung request', async () => {
     const s = await newInfluxStore(d, { flushMs: 10, maxBatchLines: 500, maxQueuedLines: 1_000, timeoutMs: 3_000, maxBackoffMs: 300 });
     try {
       const src = new ReadingSource();

@@ -7,7 +7,7 @@ import { newInfluxStore } from './influx-harness.ts';
 import { waitDrained } from './influx-load.ts';
 
 /**
- * W6: lines InfluxDB refuses with a 4xx are dead-lettered with the server's own message,
+ * IW6: lines InfluxDB refuses with a 4xx are dead-lettered with the server's own message,
  * the valid lines of the same batch are written, and nothing else is lost.
  */
 let d: Influxd;

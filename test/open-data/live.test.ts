@@ -95,7 +95,7 @@ describe('live feeds', () => {
       assert.equal(body.values.pm25, 21);
       assert.deepEqual(body.location, { lat: 24.985, lon: 121.315 });
       assert.match(await metrics.metrics(), /civic_open_data_mqtt_published_total 1\b/);
-      assert.equal(pub.mayPublish('public/air-quality/x', false), false, 'P2: not even authenticated clients');
+      assert.equal(pub.mayPublish('public/air-quality/x', false), false, 'PT2: not even authenticated clients');
       assert.equal(pub.mayPublish('sensors/air-quality/x/telemetry', false), true);
       assert.equal(pub.anonymousMaySubscribe('public/#/x'), false);
       assert.equal(pub.anonymousMaySubscribe('public/a+b'), false);

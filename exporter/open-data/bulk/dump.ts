@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { KIND_NAMES, type Reading, type SensorKind } from '../../../domain/index.ts';
+import { defineErrors, errorText, KIND_NAMES, type CodeOf, type Reading, type SensorKind } from '../../../domain/index.ts';
 import type { Registry } from '../../../registry/index.ts';
 import type { Store } from '../../../storage/index.ts';
 import { datasetId, type BulkFile } from '../datasets.ts';
@@ -36,10 +36,18 @@ export interface ExportDayOptions {
 }
 
 /** OD-B1: a day is exported only once it has ended in Taipei; a partial day would be served as if complete and immutable. */
+export const BULK_ERRORS = defineErrors('bulk', {
+  DAY_NOT_ENDED: {
+    'zh-TW': (a: { date: string }) => `${a.date} 尚未結束，只匯出已結束的日期`,
+    en: (a: { date: string }) => `${a.date} has not ended yet (Asia/Taipei); a daily dump covers only ended days`,
+  },
+} as const);
+
 export class DayNotEndedError extends Error {
-  readonly code = 'DAY_NOT_ENDED';
+  readonly code: CodeOf<typeof BULK_ERRORS> = 'DAY_NOT_ENDED';
   constructor(date: string) {
-    super(`${date} has not ended yet (Asia/Taipei); a daily dump covers only ended days / ${date} 尚未結束，只匯出已結束的日期`);
+    const e = BULK_ERRORS.DAY_NOT_ENDED;
+    super(`${errorText(e.en, { date })} / ${errorText(e['zh-TW'], { date })}`);
   }
 }
 

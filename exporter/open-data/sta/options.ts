@@ -45,7 +45,7 @@ const KNOWN = new Set(['$top', '$skip', '$count', '$filter', '$orderby', '$selec
 export function parseOptions(raw: Record<string, string>, depth = 0): QueryOptions {
   if (depth > 5) throw new QueryOptionError('$expand nested deeper than 5 levels');
   const o: QueryOptions = { skip: 0, count: false, orderby: [], expand: [], raw };
-  for (const [k, v] of Object.entries(raw)) {
+  for (const k of Object.keys(raw)) {
     if (k.startsWith('$') && !KNOWN.has(k)) throw new QueryOptionError(`unknown query option ${k}`);
   }
   try {

@@ -1,14 +1,21 @@
 import type { Command } from 'commander';
 import { parseTime, toTaipeiIso, type Sensor } from '../domain/index.ts';
 import type { Store } from '../storage/index.ts';
-import { loadAqiTable, provenanceLines } from './aqi/table.ts';
-import { backtest, backtestSensors, formatBacktest, storedReadings } from './backtest.ts';
-import { loadRules } from './config/load.ts';
-import { AlertStateStore, type StaffRole } from './state-store.ts';
-import { addStaff } from './staff-tokens.ts';
+import {
+  AlertStateStore,
+  addStaff,
+  backtest,
+  backtestSensors,
+  formatBacktest,
+  loadAqiTable,
+  loadRules,
+  provenanceLines,
+  storedReadings,
+  type StaffRole,
+} from '../alerts/index.ts';
 
 /**
- * CLI commands of the alert engine, registered by cli/main.ts:
+ * CLI commands of the alert engine, registered by cli/main.ts (through cli/alerts.ts):
  *   civicstream staff add --name <n> --role viewer|operator|admin   (prints the token once)
  *   civicstream staff list | staff revoke --name <n>
  *   civicstream rules check [files…]
@@ -34,8 +41,16 @@ export interface AlertCommandDeps {
 
 const ROLES: readonly StaffRole[] = ['viewer', 'operator', 'admin'];
 
+type Out = (s: string) => void;
+
 export function registerAlertCommands(program: Command, d: AlertCommandDeps): void {
-  const out = d.out ?? ((s: string) => void process.stdout.write(s));
+  const out: Out = d.out ?? ((s: string) => void process.stdout.write(s));
+  registerStaffTokenCommands(program, d, out);
+  registerRuleCommands(program, d, out);
+}
+
+/** `staff add|list|revoke`: through the running server's admin API when there is one (RG3/TK4). */
+function registerStaffTokenCommands(program: Command, d: AlertCommandDeps, out: Out): void {
   const staff = program.command('staff').description('管理值勤人員 API 權杖 manage staff API tokens');
   staff
     .command('add')
@@ -92,7 +107,10 @@ export function registerAlertCommands(program: Command, d: AlertCommandDeps): vo
       await store.close();
       out(`${n} token(s) revoked\n`);
     });
+}
 
+/** `rules check` (with the AQI table's provenance, AQ6) and `rules backtest`. */
+function registerRuleCommands(program: Command, d: AlertCommandDeps, out: Out): void {
   const rules = program.command('rules').description('警報規則 alert rules');
   rules
     .command('check')
