@@ -27,9 +27,10 @@ export interface Range {
 /**
  * Resolves from/to into a half-open [from, to) range (storage S5): `to` defaults to now,
  * `from` to `to` minus the default range. Rejects empty and overlong ranges with the
- * parameter named, so a bulk downloader learns the bound instead of timing out.
+ * parameter named, so a bulk downloader learns the bound instead of timing out. The API and
+ * the open-data feeds (issue 5 §2) share it, each with its own limits.
  */
-export function resolveRange(ctx: ApiContext, fromParam: string | undefined, toParam: string | undefined): Range {
+export function resolveRange(ctx: { readonly now: () => number; readonly limits: Pick<ApiContext['limits'], 'defaultRangeHours' | 'maxRangeDays'> }, fromParam: string | undefined, toParam: string | undefined): Range {
   const to = toParam === undefined ? ctx.now() : parseTimeParam('to', toParam);
   const from = fromParam === undefined ? to - ctx.limits.defaultRangeHours * 3_600_000 : parseTimeParam('from', fromParam);
   if (from >= to) throw new ApiError('BAD_RANGE', { parameter: 'from' });

@@ -1,18 +1,7 @@
 import { ApiError } from '../errors.ts';
-import { parseTimeParam } from '../query.ts';
 import type { OdContext } from './context.ts';
 
-const DAY_MS = 86_400_000;
-
-/** [from, to) with the open-data bounds: a clear 400 naming the limit when exceeded (issue 5 §2). */
-export function resolveRange(ctx: OdContext, fromParam: string | undefined, toParam: string | undefined): { from: number; to: number } {
-  const to = toParam === undefined ? ctx.now() : parseTimeParam('to', toParam);
-  const from = fromParam === undefined ? to - ctx.limits.defaultRangeHours * 3_600_000 : parseTimeParam('from', fromParam);
-  if (from >= to) throw new ApiError('BAD_RANGE', { parameter: 'from' });
-  const maxDays = ctx.limits.maxRangeDays;
-  if (to - from > maxDays * DAY_MS) throw new ApiError('RANGE_TOO_LARGE', { parameter: 'from', maxDays, days: Math.ceil((to - from) / DAY_MS) });
-  return { from, to };
-}
+// The [from, to) range of the feeds is exporter/query.ts `resolveRange` with the open-data limits.
 
 /** Opaque cursor: `{ts, skip}` = resume at window/reading time ts, skipping `skip` rows already served at that time. */
 export function encodeCursor(ts: number, skip: number): string {
