@@ -64,8 +64,8 @@ export const decodeTsCursor = (cursor: string): number => Number(decode('t1', cu
 export const encodeIdCursor = (lastId: string): string => encode('s1', lastId);
 export const decodeIdCursor = (cursor: string): string => decode('s1', cursor, SENSOR_ID_PATTERN);
 
-/** Builds a link to the same route with the given query; absolute when a public base URL is configured. */
-export function link(ctx: ApiContext, path: string, query: Record<string, string | number | undefined>): string {
+/** Builds a link to the same route with the given query; absolute when a public base URL is configured (API and open-data feeds). */
+export function link(ctx: { readonly baseUrl: string }, path: string, query: Record<string, string | number | boolean | undefined>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
   return `${ctx.baseUrl}${path}?${params.toString()}`;

@@ -12,9 +12,9 @@ import type { OdContext } from './context.ts';
 import { datasetId } from './datasets.ts';
 import { GEOJSON_TYPE, aggregatesCsv, feature, featureCollection, latestCsv, readingsCsv } from './formats.ts';
 import { flagLabel, publicAggregate, publicReading, publicSensor } from './present.ts';
-import { decodeCursor, encodeCursor, link } from './query.ts';
+import { decodeCursor, encodeCursor } from './query.ts';
 import { CSV_CONTENT_TYPE } from '../csv.ts';
-import { resolveRange } from '../query.ts';
+import { link, resolveRange } from '../query.ts';
 import { rollupDays, taipeiDayStart } from './rollup.ts';
 import { AggregatesFeedSchema, LatestFeedSchema, PUBLISHED_SCHEMAS, ReadingsFeedSchema } from './schemas.ts';
 
