@@ -25,7 +25,7 @@ export function fieldColumns(kind: SensorKind): string[] {
   return KINDS[kind].fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
 }
 
-export function csvHeader(sensor: Sensor): string[] {
+function csvHeader(sensor: Sensor): string[] {
   return ['time', 'epoch_ms', 'sensor_id', 'sensor_name', 'sensor_name_en', ...fieldColumns(sensor.kind), 'flags'];
 }
 

@@ -32,11 +32,11 @@ export function unitsOf(kind: SensorKind): Readonly<Record<string, string>> {
   return units;
 }
 
-export function districtView(s: Sensor) {
+function districtView(s: Sensor) {
   return { code: s.district.code, name: s.district.name };
 }
 
-export function statusView(st: SensorStatus) {
+function statusView(st: SensorStatus) {
   return {
     ts: toTaipeiIso(st.ts),
     ...(st.online !== undefined ? { online: st.online } : {}),

@@ -12,11 +12,11 @@ import { publicAggregate, qualityOf } from './present.ts';
  */
 export const GEOJSON_TYPE = 'application/geo+json; charset=utf-8';
 
-export function latestCsvHeader(kind: SensorKind): string[] {
+function latestCsvHeader(kind: SensorKind): string[] {
   return ['sensor_id', 'sensor_name', 'sensor_name_en', 'district_code', 'district_name', 'lat', 'lon', 'time', 'epoch_ms', ...fieldColumns(kind), 'quality', 'stale'];
 }
 
-export function readingsCsvHeader(kind: SensorKind): string[] {
+function readingsCsvHeader(kind: SensorKind): string[] {
   return ['sensor_id', 'time', 'epoch_ms', ...fieldColumns(kind), 'quality'];
 }
 

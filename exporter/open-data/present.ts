@@ -21,8 +21,6 @@ export function publicSensor(ctx: OdContext, s: Sensor) {
   };
 }
 
-export type PublicSensor = ReturnType<typeof publicSensor>;
-
 /** One value per row in feeds: value, unit, and the reading's quality flags beside it (issue 5 §2). */
 export function publicReading(r: Reading) {
   return { time: toTaipeiIso(r.ts), epochMs: r.ts, values: r.values as Record<string, FieldValue>, flags: flagNames(r.flags).map(flagLabel) };

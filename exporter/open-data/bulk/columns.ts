@@ -19,7 +19,7 @@ export interface BulkColumn {
 }
 
 /** `relativeHumidity` → `relative_humidity`, `pm25` stays `pm25`. */
-export const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
 export const STATIONS_DATASET = 'civicstream-stations';
 

@@ -52,11 +52,11 @@ export class DayNotEndedError extends Error {
 }
 
 /** True when the Taipei day `date` (YYYY-MM-DD) ended at or before `now`. */
-export function dayEnded(date: string, now: number): boolean {
+function dayEnded(date: string, now: number): boolean {
   return parseDay(date) + 86_400_000 <= now;
 }
 
-export function parseDay(date: string): number {
+function parseDay(date: string): number {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`date must be YYYY-MM-DD, got ${JSON.stringify(date)}`);
   const ms = Date.parse(`${date}T00:00:00+08:00`);
   if (Number.isNaN(ms) || taipeiDayStart(ms) !== ms) throw new Error(`invalid date ${date}`);
