@@ -14,7 +14,7 @@ import { datasetId, type BulkFile } from '../datasets.ts';
 import { Privacy, type PrivacyOptions } from '../privacy.ts';
 import { taipeiDayStart } from '../rollup.ts';
 import { csvwMetadata, readingColumns, readingRowsCsv, STATION_COLUMNS, STATIONS_DATASET, stationsCsv, type BulkColumn } from './columns.ts';
-import { manifestName, metadataName, sumsName } from './manifest.ts';
+import { dayEnded, manifestName, metadataName, sumsName } from './manifest.ts';
 
 export interface ExportDayOptions {
   readonly store: Store;
@@ -49,11 +49,6 @@ export class DayNotEndedError extends Error {
     const e = BULK_ERRORS.DAY_NOT_ENDED;
     super(`${errorText(e.en, { date })} / ${errorText(e['zh-TW'], { date })}`);
   }
-}
-
-/** True when the Taipei day `date` (YYYY-MM-DD) ended at or before `now`. */
-function dayEnded(date: string, now: number): boolean {
-  return parseDay(date) + 86_400_000 <= now;
 }
 
 function parseDay(date: string): number {
@@ -102,7 +97,7 @@ async function sha256(file: string): Promise<string> {
  * and renamed, so a reader never sees half a file. Only ended days are exported (OD-B1).
  */
 export async function exportDay(o: ExportDayOptions): Promise<BulkFile[]> {
-  const from = parseDay(o.date);
+  const from = parseDay(o.date); // validates the date before dayEnded reads it
   if (!dayEnded(o.date, (o.now ?? Date.now)())) throw new DayNotEndedError(o.date);
   const privacy = new Privacy(o.privacy ?? {});
   const bom = o.bom ?? true;
