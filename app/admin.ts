@@ -2,21 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseTime, toTaipeiIso } from '../domain/index.ts';
-import { AuditLog, adminRoutes, staffGuard } from '../exporter/index.ts';
-import { openData } from '../exporter/index.ts';
+import { AuditLog, openData, staffGuard, type AdminRoutesOptions } from '../exporter/index.ts';
 import { addStaff, backtest, verifyToken, backtestSensors, formatBacktest, listStaff, loadAqiTable, loadRules, revokeStaff, storedReadings } from '../alerts/index.ts';
 import { acquireRegistryLock, RegistryWriter } from '../registry/index.ts';
 import type { App } from './app.ts';
 import { serverFilePath, updateKeystore, type ServerFile } from './server-file.ts';
 
 /**
- * Wires the live registry and the admin API into a started pipeline (called by App.start once
- * the broker and API exist, before the API listens):
+ * The live registry and what the admin API needs (the api unit opens it and hands `routes` to
+ * createApi, which registers the admin routes; before the API listens):
  * - RG3: takes the registry lock for the server's lifetime: the server is the one writer.
  * - RG1/B16: a committed change that revokes a credential closes that principal's sessions.
  * - AD5: a per-run CLI token, written with the URL to `<dataDir>/run/admin.json` (0600) once listening.
  */
-export async function wireAdmin(app: App, registryFile: string, ruleFiles: readonly string[]) {
+export async function openAdmin(app: App, registryFile: string, ruleFiles: readonly string[]) {
   const { config, logger } = app;
   const lock = await acquireRegistryLock(registryFile);
   const writer = new RegistryWriter(app.registry);
@@ -30,8 +29,7 @@ export async function wireAdmin(app: App, registryFile: string, ruleFiles: reado
   const bulkDir = path.join(config.dataDir, 'open-data');
   let keystore: Promise<void> = Promise.resolve();
 
-  await app.api.app.register(adminRoutes, {
-    prefix: '/api/v1/admin',
+  const routes: AdminRoutesOptions = {
     registry: app.registry,
     writer,
     audit,
@@ -83,11 +81,13 @@ export async function wireAdmin(app: App, registryFile: string, ruleFiles: reado
       keystore = keystore.then(() => updateKeystore(config.dataDir, kind, id, secret)).catch((err: Error) => logger.warn({ err }, 'simulator keystore update failed'));
       return keystore;
     },
-  });
+  };
 
   return {
     writer,
     audit,
+    /** The admin API's options (AD1–AD6) for createApi. */
+    routes,
     /** After the API listens: tell the local CLI where the server is. */
     async announce(url: string): Promise<void> {
       const file = serverFilePath(config.dataDir);

@@ -6,7 +6,7 @@ import { createBroker, type BrokerPorts, type CivicBroker } from '../broker/inde
 import { apiHttps } from './broker-transport.ts';
 import { Ingest, Journal } from '../ingest/index.ts';
 import { Registry } from '../registry/index.ts';
-import { HealthTracker, consolePlugin, createApi, staffRoutes, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
+import { HealthTracker, createApi, listenOrExplain, openData, type ApiServer, type HealthReport } from '../exporter/index.ts';
 import { toTaipeiIso } from '../domain/index.ts';
 import { createSimulation, loadCredentials, type Simulation } from '../simulators/index.ts';
 import type { Store } from '../storage/index.ts';
@@ -19,8 +19,8 @@ import { connectAnalytics } from './analytics-sinks.ts';
 import { credentialsPath, seedRegistry } from './seed.ts';
 import { createAlerts, type Alerts } from '../alerts/index.ts';
 import { fileURLToPath } from 'node:url';
-import { wireAdmin } from './admin.ts';
-import { alertsOptions, apiOptions, brokerOptions, consoleOptions, ingestOptions, simulationOptions } from './stage-options.ts';
+import { openAdmin } from './admin.ts';
+import { alertsOptions, apiOptions, brokerOptions, ingestOptions, simulationOptions } from './stage-options.ts';
 import { Units, type Unit } from './units.ts';
 
 /** The alert rules shipped with the project (used when alerts.ruleFiles is empty). */
@@ -73,7 +73,7 @@ export class App {
   private http!: { httpPort: number; url: string };
   private readonly units: Units;
   /** The live registry's writer and the admin API (RG1–RG3, AD1–AD6). */
-  admin: Awaited<ReturnType<typeof wireAdmin>> | undefined;
+  admin: Awaited<ReturnType<typeof openAdmin>> | undefined;
 
   constructor(
     readonly config: Readonly<Config>,
@@ -237,10 +237,16 @@ export class App {
       {
         name: 'api',
         start: async () => {
-          this.api = createApi(apiOptions(this, bulkDir, baseUrl));
-          await this.api.app.register(consolePlugin(consoleOptions(this, baseUrl)));
-          await this.api.app.register(staffRoutes, { prefix: '/api/v1/staff', service: this.alerts.service, reloadRules: () => this.alerts.reloadRules() });
-          this.admin = await wireAdmin(this, registryPath(config), ruleFiles);
+          this.admin = await openAdmin(this, registryPath(config), ruleFiles);
+          // createApi registers every route group itself (public, open data, console, staff, admin).
+          this.api = createApi(apiOptions(this, bulkDir, baseUrl, this.admin.routes));
+          // A plugin that fails to load fails this unit, which undoes its own start (SU2).
+          await this.api.loaded().catch(async (err: unknown) => {
+            await this.api.stop().catch(() => undefined);
+            await this.admin?.close();
+            this.admin = undefined;
+            throw err;
+          });
         },
         // HTTP closes first, then the registry writer and audit log behind the admin API.
         stop: async () => {

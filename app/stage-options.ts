@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { AlertsOptions } from '../alerts/index.ts';
 import { authenticateStaff, publication, verifyToken } from '../alerts/index.ts';
 import type { BrokerOptions } from '../broker/index.ts';
-import type { ApiOptions, consolePlugin, openData } from '../exporter/index.ts';
+import type { AdminRoutesOptions, ApiOptions, ConsoleOptions, openData } from '../exporter/index.ts';
 import type { IngestOptions } from '../ingest/index.ts';
 import type { SimulationOptions } from '../simulators/index.ts';
 import type { App } from './app.ts';
@@ -70,7 +70,8 @@ export function brokerOptions(app: App, publicMqtt: openData.PublicMqtt, staMqtt
   };
 }
 
-export function apiOptions(app: App, bulkDir: string, baseUrl: string): ApiOptions {
+/** The API with every route group createApi registers: public, open data, console, staff and (given its options) admin. */
+export function apiOptions(app: App, bulkDir: string, baseUrl: string, admin: AdminRoutesOptions): ApiOptions {
   const { config, logger, metrics } = app;
   const https = apiHttps(config); // issue 12: HTTPS for the API when tls is configured
   // OD-S10: the STA MQTT endpoint serverSettings names, once the public WebSocket listener is bound.
@@ -91,6 +92,9 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string): ApiOptio
     verifyStaff: (token) => verifyToken(app.alerts.store, token),
     rateLimit: config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, windowMs: config.http.rateLimitWindowSeconds * 1000 } : false,
     portSetting: 'http.port (CIVIC_HTTP_PORT)',
+    console: consoleOptions(app, baseUrl),
+    staff: { service: app.alerts.service, reloadRules: () => app.alerts.reloadRules() },
+    admin,
     ...(config.http.publicBaseUrl ? { publicBaseUrl: config.http.publicBaseUrl } : {}),
     ...(config.openData.enabled
       ? {
@@ -117,7 +121,7 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string): ApiOptio
   };
 }
 
-export function consoleOptions(app: App, baseUrl: string): Parameters<typeof consolePlugin>[0] {
+function consoleOptions(app: App, baseUrl: string): ConsoleOptions {
   const { config } = app;
   return {
     dataDir: config.dataDir,

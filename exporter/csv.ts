@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { KINDS, flagNames, toTaipeiIso, type Reading, type Sensor } from '../domain/index.ts';
+import { KINDS, flagNames, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../domain/index.ts';
 
 /**
  * Readings of one sensor as RFC 4180 CSV. The column set is every field the kind declares,
@@ -12,9 +12,21 @@ import { KINDS, flagNames, toTaipeiIso, type Reading, type Sensor } from '../dom
  */
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8; header=present';
 
-export function csvHeader(sensor: Sensor): string[] {
-  const fieldCols = KINDS[sensor.kind].fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
-  return ['time', 'epoch_ms', 'sensor_id', 'sensor_name', 'sensor_name_en', ...fieldCols, 'flags'];
+/**
+ * The one CSV writer of the API and the open-data feeds and bulk files: RFC 4180 with CRLF
+ * record ends; the header row and the byte-order mark only when asked.
+ */
+export function toCsv(rows: readonly (readonly unknown[])[], columns: readonly string[], o: { readonly header?: boolean; readonly bom?: boolean } = {}): string {
+  return stringify(rows as unknown[][], { header: o.header ?? true, columns: [...columns], bom: o.bom ?? false, record_delimiter: 'windows' });
+}
+
+/** A kind's value columns in declaration order, each with its unit: `pm25 (ug/m3)`. */
+export function fieldColumns(kind: SensorKind): string[] {
+  return KINDS[kind].fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
+}
+
+function csvHeader(sensor: Sensor): string[] {
+  return ['time', 'epoch_ms', 'sensor_id', 'sensor_name', 'sensor_name_en', ...fieldColumns(sensor.kind), 'flags'];
 }
 
 export function readingsCsv(sensor: Sensor, readings: readonly Reading[], withBom: boolean): string {
@@ -28,5 +40,5 @@ export function readingsCsv(sensor: Sensor, readings: readonly Reading[], withBo
     row.push(flagNames(r.flags).join('|'));
     rows[i] = row;
   }
-  return stringify(rows, { header: true, columns: csvHeader(sensor), bom: withBom, record_delimiter: 'windows' });
+  return toCsv(rows, csvHeader(sensor), { bom: withBom });
 }

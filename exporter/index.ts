@@ -23,6 +23,9 @@ import { sensorRoutes } from './routes/sensors.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { createOpenDataPlugin, type OpenDataOptions } from './open-data/index.ts';
 import { listenOrExplain } from './listen.ts';
+import { consolePlugin, type ConsoleOptions } from './console/index.ts';
+import { staffRoutes, type StaffRoutesOptions } from './staff/index.ts';
+import { adminRoutes, type AdminRoutesOptions } from './admin/index.ts';
 
 export type { HealthComponent, HealthReport, HealthSource, DegradedComponent } from './health.ts';
 export { HealthTracker } from './health.ts';
@@ -31,9 +34,9 @@ export { DEFAULT_LIMITS, type ApiLimits } from './context.ts';
 export { DEFAULT_RATE_LIMIT, routeFamily, type RateLimitOptions } from './rate-limit.ts';
 export { bearerToken, staffGuard, type VerifyStaff } from './staff/auth.ts';
 export { listenOrExplain, PortInUseError } from './listen.ts';
-export { staffRoutes } from './staff/index.ts';
-export { AuditLog, adminRoutes } from './admin/index.ts';
-export { consolePlugin, PasswordFile, MIN_PASSWORD, type ConsoleRole } from './console/index.ts';
+export type { StaffRoutesOptions } from './staff/index.ts';
+export { AuditLog, type AdminRoutesOptions } from './admin/index.ts';
+export { PasswordFile, MIN_PASSWORD, type ConsoleOptions, type ConsoleRole } from './console/index.ts';
 
 /** Version of the /api/v1 contract shown in the OpenAPI document (not the package version). */
 export const API_VERSION = '1.0.0';
@@ -70,9 +73,17 @@ export interface ApiOptions {
   rateLimit?: false | RateLimitOptions;
   /** Config setting named in the error when the HTTP port is busy (OD-P5). */
   portSetting?: string;
+  /** The staff console (pages and its session API, CO1–CO6), at the root scope so its session hook sees the staff and admin routes; absent = not served. */
+  console?: ConsoleOptions;
+  /** The staff API under /api/v1/staff (SA1–SA5); absent = not served. */
+  staff?: StaffRoutesOptions;
+  /** The admin API under /api/v1/admin (AD1–AD6); absent = not served. */
+  admin?: AdminRoutesOptions;
 }
 
 export interface ApiServer {
+  /** Resolves once every route plugin has loaded: a plugin that fails to load rejects here, before anything listens. */
+  loaded(): Promise<void>;
   start(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
   readonly app: FastifyInstance;
@@ -80,7 +91,9 @@ export interface ApiServer {
 
 /**
  * Builds the HTTP API: one Fastify instance, the error shape and metrics hooks at the root,
- * the OpenAPI generator, then one encapsulated plugin per route group. Nothing listens
+ * the OpenAPI generator, then one encapsulated plugin per route group (the public routes,
+ * open data, then the console, staff and admin APIs when their options are given). Every
+ * route plugin is registered here; the composition root only passes options. Nothing listens
  * until start(); `app.inject()` works without it.
  */
 export function createApi(o: ApiOptions): ApiServer {
@@ -131,9 +144,16 @@ export function createApi(o: ApiOptions): ApiServer {
     // The root limiter (OD-P2) already counts /open-data and /sta per family; a second one inside would halve the budget.
     void app.register(createOpenDataPlugin({ store: o.store, registry: o.registry, logger: o.logger, metrics: o.metrics, now: ctx.now, ...(o.publicBaseUrl ? { baseUrl } : {}), ...o.openData, http: { ...o.openData.http, rateLimit: false } }));
   }
+  // The console sits at the root scope (skip-override): its session hook covers the staff and admin routes too.
+  if (o.console) void app.register(consolePlugin(o.console));
+  if (o.staff) void app.register(staffRoutes, { prefix: '/api/v1/staff', ...o.staff });
+  if (o.admin) void app.register(adminRoutes, { prefix: '/api/v1/admin', ...o.admin });
 
   return {
     app,
+    async loaded() {
+      await app.after();
+    },
     async start() {
       await listenOrExplain(() => app.listen({ host: o.host, port: o.port }), o.portSetting ?? 'http.port', o.host, o.port);
       const port = (app.server.address() as AddressInfo).port;

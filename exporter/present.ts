@@ -32,11 +32,11 @@ export function unitsOf(kind: SensorKind): Readonly<Record<string, string>> {
   return units;
 }
 
-export function districtView(s: Sensor) {
+function districtView(s: Sensor) {
   return { code: s.district.code, name: s.district.name };
 }
 
-export function statusView(st: SensorStatus) {
+function statusView(st: SensorStatus) {
   return {
     ts: toTaipeiIso(st.ts),
     ...(st.online !== undefined ? { online: st.online } : {}),
@@ -83,21 +83,25 @@ export function latestItem(r: Reading, s: Sensor, stale: boolean) {
   };
 }
 
-export function aggregateItem(a: Aggregate, name: Sensor['name'] | undefined) {
-  const unit = unitsOf(a.kind)[a.field];
+/** The unit of one field of a kind, if it has one. */
+export function unitOf(kind: SensorKind, field: string): string | undefined {
+  return unitsOf(kind)[field];
+}
+
+/**
+ * The window part of an aggregate, shared by the API's aggregates and the open-data feeds
+ * (whose 1-day windows are rolled up from hourly ones at query time).
+ */
+export function aggregateWindow(a: Omit<Aggregate, 'period'> & { readonly period: Aggregate['period'] | '1d' }) {
+  const unit = unitOf(a.kind, a.field);
   return {
-    scope: a.scope,
-    key: a.key,
-    ...(name ? { name } : {}),
-    kind: a.kind,
-    district: a.district,
     period: a.period,
     start: toTaipeiIso(a.start),
     startMs: a.start,
     field: a.field,
     ...(unit !== undefined ? { unit } : {}),
     count: a.count,
-    // LA6: false while the window was open when emitted (shutdown flush).
+    // LA6: false while the window was open when emitted (shutdown flush), or for a day not yet ended.
     complete: a.partial !== true,
     mean: a.mean,
     min: a.min,
@@ -106,8 +110,19 @@ export function aggregateItem(a: Aggregate, name: Sensor['name'] | undefined) {
   };
 }
 
+export function aggregateItem(a: Aggregate, name: Sensor['name'] | undefined) {
+  return {
+    scope: a.scope,
+    key: a.key,
+    ...(name ? { name } : {}),
+    kind: a.kind,
+    district: a.district,
+    ...aggregateWindow(a),
+  };
+}
+
 export function alertItem(a: Alert) {
-  const unit = unitsOf(a.kind)[a.field];
+  const unit = unitOf(a.kind, a.field);
   return {
     id: a.id,
     ruleId: a.ruleId,

@@ -27,9 +27,10 @@ export interface Range {
 /**
  * Resolves from/to into a half-open [from, to) range (storage S5): `to` defaults to now,
  * `from` to `to` minus the default range. Rejects empty and overlong ranges with the
- * parameter named, so a bulk downloader learns the bound instead of timing out.
+ * parameter named, so a bulk downloader learns the bound instead of timing out. The API and
+ * the open-data feeds (issue 5 §2) share it, each with its own limits.
  */
-export function resolveRange(ctx: ApiContext, fromParam: string | undefined, toParam: string | undefined): Range {
+export function resolveRange(ctx: { readonly now: () => number; readonly limits: Pick<ApiContext['limits'], 'defaultRangeHours' | 'maxRangeDays'> }, fromParam: string | undefined, toParam: string | undefined): Range {
   const to = toParam === undefined ? ctx.now() : parseTimeParam('to', toParam);
   const from = fromParam === undefined ? to - ctx.limits.defaultRangeHours * 3_600_000 : parseTimeParam('from', fromParam);
   if (from >= to) throw new ApiError('BAD_RANGE', { parameter: 'from' });
@@ -63,8 +64,8 @@ export const decodeTsCursor = (cursor: string): number => Number(decode('t1', cu
 export const encodeIdCursor = (lastId: string): string => encode('s1', lastId);
 export const decodeIdCursor = (cursor: string): string => decode('s1', cursor, SENSOR_ID_PATTERN);
 
-/** Builds a link to the same route with the given query; absolute when a public base URL is configured. */
-export function link(ctx: ApiContext, path: string, query: Record<string, string | number | undefined>): string {
+/** Builds a link to the same route with the given query; absolute when a public base URL is configured (API and open-data feeds). */
+export function link(ctx: { readonly baseUrl: string }, path: string, query: Record<string, string | number | boolean | undefined>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
   return `${ctx.baseUrl}${path}?${params.toString()}`;

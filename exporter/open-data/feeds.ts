@@ -10,9 +10,11 @@ import { httpDate } from './conditional.ts';
 import { MicroCache } from './micro-cache.ts';
 import type { OdContext } from './context.ts';
 import { datasetId } from './datasets.ts';
-import { CSV_TYPE, GEOJSON_TYPE, aggregatesCsv, feature, featureCollection, latestCsv, readingsCsv } from './formats.ts';
+import { GEOJSON_TYPE, aggregatesCsv, feature, featureCollection, latestCsv, readingsCsv } from './formats.ts';
 import { flagLabel, publicAggregate, publicReading, publicSensor } from './present.ts';
-import { decodeCursor, encodeCursor, link, resolveRange } from './query.ts';
+import { decodeCursor, encodeCursor } from './query.ts';
+import { CSV_CONTENT_TYPE } from '../csv.ts';
+import { link, resolveRange } from '../query.ts';
 import { rollupDays, taipeiDayStart } from './rollup.ts';
 import { AggregatesFeedSchema, LatestFeedSchema, PUBLISHED_SCHEMAS, ReadingsFeedSchema } from './schemas.ts';
 
@@ -30,7 +32,7 @@ const MAX_ROLLUP_ROWS = 200_000;
 const body = (schema: unknown) => ({ 'application/json': { schema }, 'text/csv': { schema: { type: 'string' } }, 'application/geo+json': { schema: { type: 'object', additionalProperties: true } } });
 
 function sendCsv(reply: FastifyReply, name: string, text: string): string {
-  void reply.type(CSV_TYPE).header('content-disposition', `inline; filename="${name}.csv"`);
+  void reply.type(CSV_CONTENT_TYPE).header('content-disposition', `inline; filename="${name}.csv"`);
   return text;
 }
 
@@ -63,7 +65,7 @@ export const feedRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { 
     }
     rows.sort((a, b) => (a.s.id < b.s.id ? -1 : 1));
     const newest = rows.reduce((m, x) => Math.max(m, x.r.ts), 0);
-    if (format === 'csv') return done(latestCsv(ctx, kind, rows, bom), CSV_TYPE, newest);
+    if (format === 'csv') return done(latestCsv(ctx, kind, rows, bom), CSV_CONTENT_TYPE, newest);
     if (format === 'geojson') {
       const body = featureCollection(rows.map(({ r, s, stale }) => feature(ctx, s, s.id, { kind, time: toTaipeiIso(r.ts), epochMs: r.ts, ...r.values, units: unitsOf(kind), flags: flagNames(r.flags).map(flagLabel), stale })), { license: LICENSE });
       return done(JSON.stringify(body), GEOJSON_TYPE, newest);

@@ -1,5 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import { KINDS, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../domain/index.ts';
+import { fieldColumns, toCsv } from '../csv.ts';
 import type { OdContext } from './context.ts';
 import { publicAggregate, qualityOf } from './present.ts';
 
@@ -10,18 +10,13 @@ import { publicAggregate, qualityOf } from './present.ts';
  * needs it to read UTF-8, most programs do not want it.
  * GeoJSON: RFC 7946 FeatureCollection, WGS84 [lon, lat] points, one Feature per row.
  */
-export const CSV_TYPE = 'text/csv; charset=utf-8; header=present';
 export const GEOJSON_TYPE = 'application/geo+json; charset=utf-8';
 
-function fieldColumns(kind: SensorKind): string[] {
-  return KINDS[kind].fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
-}
-
-export function latestCsvHeader(kind: SensorKind): string[] {
+function latestCsvHeader(kind: SensorKind): string[] {
   return ['sensor_id', 'sensor_name', 'sensor_name_en', 'district_code', 'district_name', 'lat', 'lon', 'time', 'epoch_ms', ...fieldColumns(kind), 'quality', 'stale'];
 }
 
-export function readingsCsvHeader(kind: SensorKind): string[] {
+function readingsCsvHeader(kind: SensorKind): string[] {
   return ['sensor_id', 'time', 'epoch_ms', ...fieldColumns(kind), 'quality'];
 }
 
@@ -36,17 +31,17 @@ export function latestCsv(ctx: OdContext, kind: SensorKind, rows: readonly { r: 
     const loc = ctx.privacy.location(s);
     return [s.id, s.name['zh-TW'], s.name.en, s.district.code, s.district.name['zh-TW'], loc.lat, loc.lon, toTaipeiIso(r.ts), r.ts, ...fieldCells(kind, r), qualityOf(r.flags), stale ? 'true' : 'false'];
   });
-  return stringify(out, { header: true, columns: latestCsvHeader(kind), bom, record_delimiter: 'windows' });
+  return toCsv(out, latestCsvHeader(kind), { bom });
 }
 
 export function readingsCsv(kind: SensorKind, rows: readonly Reading[], bom: boolean, header = true): string {
   const out = rows.map((r) => [r.sensorId, toTaipeiIso(r.ts), r.ts, ...fieldCells(kind, r), qualityOf(r.flags)]);
-  return stringify(out, { header, columns: readingsCsvHeader(kind), bom, record_delimiter: 'windows' });
+  return toCsv(out, readingsCsvHeader(kind), { header, bom });
 }
 
 export function aggregatesCsv(ctx: OdContext, rows: readonly ReturnType<typeof publicAggregate>[], bom: boolean): string {
   const out = rows.map((a) => [a.sensorId, ctx.registry.sensor(a.sensorId)?.name['zh-TW'] ?? '', a.period, a.start, a.startMs, a.field, a.unit ?? '', a.count, a.mean, a.min, a.max, a.last]);
-  return stringify(out, { header: true, columns: AGGREGATE_CSV_HEADER, bom, record_delimiter: 'windows' });
+  return toCsv(out, AGGREGATE_CSV_HEADER, { bom });
 }
 
 export interface Feature {

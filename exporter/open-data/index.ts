@@ -9,7 +9,7 @@ import { capRoutes } from './cap/routes.ts';
 import { catalogueRoutes } from './catalogue.ts';
 import { installLastModified } from './conditional.ts';
 import { buildContext, DEFAULT_HTTP, type OpenDataOptions } from './context.ts';
-import { feedRoutes, OD_TAG } from './feeds.ts';
+import { feedRoutes } from './feeds.ts';
 import { liveRoutes } from './live.ts';
 import { staRoutes } from './sta/routes.ts';
 
@@ -60,5 +60,3 @@ export function createOpenDataPlugin(options: OpenDataOptions): FastifyPluginAsy
     await app.register(bulkRoutes, { ctx });
   };
 }
-
-export const OPEN_DATA_TAG = OD_TAG;

@@ -1,4 +1,5 @@
 import { KINDS, flagNames, toTaipeiIso, type Aggregate, type FieldValue, type Reading, type Sensor } from '../../domain/index.ts';
+import { aggregateWindow } from '../present.ts';
 import type { OdContext } from './context.ts';
 
 /**
@@ -19,8 +20,6 @@ export function publicSensor(ctx: OdContext, s: Sensor) {
     intervalSeconds: s.intervalSeconds,
   };
 }
-
-export type PublicSensor = ReturnType<typeof publicSensor>;
 
 /** One value per row in feeds: value, unit, and the reading's quality flags beside it (issue 5 §2). */
 export function publicReading(r: Reading) {
@@ -81,27 +80,10 @@ export const QUALITY_FLAG_DOCS = [
   { flag: 'no-device-time', 'zh-TW': '未附時間，使用接收時間', en: 'no device time in the payload; receive time used' },
 ] as const;
 
-export function unitOf(kind: Sensor['kind'], field: string): string | undefined {
-  return KINDS[kind].fields.find((f) => f.name === field)?.unit;
-}
+export { unitOf } from '../present.ts';
 
 export function publicAggregate(a: Aggregate | DayAggregate) {
-  const unit = unitOf(a.kind, a.field);
-  return {
-    sensorId: a.key,
-    period: a.period,
-    start: toTaipeiIso(a.start),
-    startMs: a.start,
-    field: a.field,
-    ...(unit !== undefined ? { unit } : {}),
-    count: a.count,
-    // LA6: a day not yet ended, or a window emitted while open, is partial.
-    complete: a.partial !== true,
-    mean: a.mean,
-    min: a.min,
-    max: a.max,
-    last: a.last,
-  };
+  return { sensorId: a.key, ...aggregateWindow(a) };
 }
 
 /** A 1-day window computed at query time from hourly aggregates (see rollup.ts). */

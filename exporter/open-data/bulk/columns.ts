@@ -1,5 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import { KINDS, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../../domain/index.ts';
+import { toCsv } from '../../csv.ts';
 import type { Privacy } from '../privacy.ts';
 import { qualityOf } from '../present.ts';
 
@@ -19,7 +19,7 @@ export interface BulkColumn {
 }
 
 /** `relativeHumidity` → `relative_humidity`, `pm25` stays `pm25`. */
-export const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
 export const STATIONS_DATASET = 'civicstream-stations';
 
@@ -50,15 +50,12 @@ export function readingColumns(kind: SensorKind): BulkColumn[] {
   ];
 }
 
-const BOM = '\ufeff';
-
 /** One page of a kind's readings as bulk CSV rows (CRLF, RFC 4180); the header only when asked. */
 export function readingRowsCsv(kind: SensorKind, rows: readonly Reading[], sensor: Sensor | undefined, privacy: Privacy, header: boolean, bom: boolean): string {
   const loc = sensor ? privacy.location(sensor) : undefined;
   const fields = KINDS[kind].fields;
   const out = rows.map((r) => [r.sensorId, r.district, loc?.lat ?? '', loc?.lon ?? '', toTaipeiIso(r.ts), r.ts, ...fields.map((f) => r.values[f.name] ?? ''), qualityOf(r.flags)]);
-  const text = stringify(out, { header, columns: readingColumns(kind).map((c) => c.name), record_delimiter: 'windows' });
-  return bom && header ? BOM + text : text;
+  return toCsv(out, readingColumns(kind).map((c) => c.name), { header, bom: bom && header });
 }
 
 export function stationsCsv(sensors: readonly Sensor[], privacy: Privacy, bom: boolean): string {
@@ -66,8 +63,7 @@ export function stationsCsv(sensors: readonly Sensor[], privacy: Privacy, bom: b
     const loc = privacy.location(s);
     return [s.id, s.kind, s.name['zh-TW'], s.name.en, s.district.code, s.district.name['zh-TW'], s.district.name.en, loc.lat, loc.lon, privacy.isCoarsened(s) ? 'true' : 'false', s.intervalSeconds];
   });
-  const text = stringify(out, { header: true, columns: STATION_COLUMNS.map((c) => c.name), record_delimiter: 'windows' });
-  return bom ? BOM + text : text;
+  return toCsv(out, STATION_COLUMNS.map((c) => c.name), { bom });
 }
 
 /** The day's CSVW metadata: one table per CSV file with its columns, units and descriptions (OD-B3). */

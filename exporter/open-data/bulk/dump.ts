@@ -14,7 +14,7 @@ import { datasetId, type BulkFile } from '../datasets.ts';
 import { Privacy, type PrivacyOptions } from '../privacy.ts';
 import { taipeiDayStart } from '../rollup.ts';
 import { csvwMetadata, readingColumns, readingRowsCsv, STATION_COLUMNS, STATIONS_DATASET, stationsCsv, type BulkColumn } from './columns.ts';
-import { manifestName, metadataName, sumsName } from './manifest.ts';
+import { dayEnded, manifestName, metadataName, sumsName } from './manifest.ts';
 
 export interface ExportDayOptions {
   readonly store: Store;
@@ -51,12 +51,7 @@ export class DayNotEndedError extends Error {
   }
 }
 
-/** True when the Taipei day `date` (YYYY-MM-DD) ended at or before `now`. */
-export function dayEnded(date: string, now: number): boolean {
-  return parseDay(date) + 86_400_000 <= now;
-}
-
-export function parseDay(date: string): number {
+function parseDay(date: string): number {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`date must be YYYY-MM-DD, got ${JSON.stringify(date)}`);
   const ms = Date.parse(`${date}T00:00:00+08:00`);
   if (Number.isNaN(ms) || taipeiDayStart(ms) !== ms) throw new Error(`invalid date ${date}`);
@@ -102,7 +97,7 @@ async function sha256(file: string): Promise<string> {
  * and renamed, so a reader never sees half a file. Only ended days are exported (OD-B1).
  */
 export async function exportDay(o: ExportDayOptions): Promise<BulkFile[]> {
-  const from = parseDay(o.date);
+  const from = parseDay(o.date); // validates the date before dayEnded reads it
   if (!dayEnded(o.date, (o.now ?? Date.now)())) throw new DayNotEndedError(o.date);
   const privacy = new Privacy(o.privacy ?? {});
   const bom = o.bom ?? true;

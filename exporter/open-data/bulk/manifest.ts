@@ -2,6 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BulkFile } from '../datasets.ts';
 
+/** True when the Taipei day `date` (YYYY-MM-DD) ended at or before `now` (OD-B1: only ended days are dumped, listed and served). */
+export function dayEnded(date: string, now: number): boolean {
+  return Date.parse(`${date}T00:00:00+08:00`) + 86_400_000 <= now;
+}
+
 /** Bulk file names: `{dataset}_{YYYY-MM-DD}.{csv.gz|parquet}`; with DAY_FILE, nothing else is ever served from the dump dir. */
 export const BULK_FILE = /^(civicstream-[a-z][a-z0-9-]*)_(\d{4}-\d{2}-\d{2})\.(csv\.gz|parquet)$/;
 /** Per-day companions: the `sha256sum -c` list and the CSVW column metadata (OD-B2, OD-B3). */
@@ -25,8 +30,7 @@ export async function listBulk(dir: string, now: number = Date.now()): Promise<B
     throw err;
   }
   const out: BulkFile[] = [];
-  const ended = (n: string) => Date.parse(`${n.slice(0, 10)}T00:00:00+08:00`) + 86_400_000 <= now;
-  for (const n of names.filter((x) => /^\d{4}-\d{2}-\d{2}\.manifest\.json$/.test(x) && ended(x)).sort().reverse()) {
+  for (const n of names.filter((x) => /^\d{4}-\d{2}-\d{2}\.manifest\.json$/.test(x) && dayEnded(x.slice(0, 10), now)).sort().reverse()) {
     const m = JSON.parse(await readFile(join(dir, n), 'utf8')) as { files: BulkFile[] };
     out.push(...m.files);
   }

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../../errors.ts';
 import type { OdContext } from '../context.ts';
 import { OD_TAG } from '../feeds.ts';
-import { listBulk, servedDay } from './manifest.ts';
+import { dayEnded, listBulk, servedDay } from './manifest.ts';
 
 const TYPES: ReadonlyArray<[RegExp, string]> = [
   [/\.parquet$/, 'application/vnd.apache.parquet'],
@@ -34,7 +34,7 @@ export const bulkRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { 
     // Only names matching the dump patterns: no path separators, no dot-dot, nothing else in the dir.
     const day = servedDay(file);
     // OD-B1: a file of a day that has not ended (an operator's early run) is never served, let alone as immutable.
-    const ended = day !== undefined && Date.parse(`${day}T00:00:00+08:00`) + 86_400_000 <= ctx.now();
+    const ended = day !== undefined && dayEnded(day, ctx.now());
     if (!ctx.bulkDir || !ended) throw new ApiError('NOT_FOUND', { route: `GET /open-data/v1/bulk/${file}` });
     const path = join(ctx.bulkDir, file);
     const st = await stat(path).catch(() => undefined);

@@ -18,6 +18,13 @@ export function text(parent: XMLBuilder, name: string, value: string | number | 
   if (value !== undefined) parent.ele(name).txt(String(value));
 }
 
+/** A `<name><valueName/><value/></name>` pair (eventCode, parameter, geocode). */
+function valuePair(parent: XMLBuilder, name: string, v: { readonly valueName: string; readonly value: string }): void {
+  const el = parent.ele(name);
+  text(el, 'valueName', v.valueName);
+  text(el, 'value', v.value);
+}
+
 /** Serialises in the element order the CAP 1.2 XML schema's sequences require. */
 export function capXml(c: CapAlert): string {
   const doc = newDocument();
@@ -37,11 +44,7 @@ export function capXml(c: CapAlert): string {
     text(info, 'urgency', f.urgency);
     text(info, 'severity', f.severity);
     text(info, 'certainty', f.certainty);
-    for (const e of f.eventCode) {
-      const ec = info.ele('eventCode');
-      text(ec, 'valueName', e.valueName);
-      text(ec, 'value', e.value);
-    }
+    for (const e of f.eventCode) valuePair(info, 'eventCode', e);
     text(info, 'effective', f.effective);
     text(info, 'expires', f.expires);
     text(info, 'senderName', f.senderName);
@@ -50,20 +53,12 @@ export function capXml(c: CapAlert): string {
     text(info, 'instruction', f.instruction);
     text(info, 'web', f.web);
     text(info, 'contact', f.contact);
-    for (const p of f.parameters) {
-      const pe = info.ele('parameter');
-      text(pe, 'valueName', p.valueName);
-      text(pe, 'value', p.value);
-    }
+    for (const p of f.parameters) valuePair(info, 'parameter', p);
     const area = info.ele('area');
     text(area, 'areaDesc', f.area.areaDesc);
     for (const p of f.area.polygon) text(area, 'polygon', p);
     text(area, 'circle', f.area.circle);
-    for (const g of f.area.geocode) {
-      const ge = area.ele('geocode');
-      text(ge, 'valueName', g.valueName);
-      text(ge, 'value', g.value);
-    }
+    for (const g of f.area.geocode) valuePair(area, 'geocode', g);
   }
   return doc.end({ prettyPrint: true }) + '\n';
 }

@@ -6,7 +6,7 @@ import type { OdContext } from '../context.ts';
  * by the policy. Test, Exercise, System and Draft alerts never appear, whatever the policy says
  * about them being public (MISSION: in 2025 a consumer ignored <status>Test</status>).
  */
-export function isPublicAlert(ctx: OdContext, a: Alert): boolean {
+function isPublicAlert(ctx: OdContext, a: Alert): boolean {
   return ctx.alerts.status(a) === 'Actual' && ctx.alerts.isPublic(a);
 }
 

@@ -29,7 +29,7 @@ export type ManyFn = (self: Navigable, name: string) => Navigable[] | undefined;
 export type Navigable = Record<string, unknown> & { [NAV]?: NavFn; [MANY]?: ManyFn };
 type Vars = ReadonlyMap<string, Navigable> | undefined;
 
-export function resolvePath(entity: Navigable, path: readonly string[]): Val {
+function resolvePath(entity: Navigable, path: readonly string[]): Val {
   let cur: unknown = entity;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;

@@ -81,8 +81,3 @@ export function lex(src: string): Token[] {
   out.push({ t: 'end', at: src.length });
   return out;
 }
-
-const OPERATOR_WORDS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'not', 'add', 'sub', 'mul', 'div', 'mod']);
-export function isOperatorWord(w: string): boolean {
-  return OPERATOR_WORDS.has(w);
-}

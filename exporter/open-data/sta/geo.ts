@@ -40,7 +40,7 @@ export function parseWkt(wkt: string): Geometry {
   return g;
 }
 
-export function isGeometry(v: unknown): v is Geometry {
+function isGeometry(v: unknown): v is Geometry {
   return typeof v === 'object' && v !== null && TYPES.has((v as { type?: unknown }).type as string) && Array.isArray((v as { coordinates?: unknown }).coordinates);
 }
 

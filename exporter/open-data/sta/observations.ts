@@ -16,7 +16,7 @@ export class StaRequestError extends Error {
 }
 
 /** The time window a request may read, from its phenomenonTime conjuncts, bounded like the REST feeds. */
-export function windowOf(ctx: OdContext, o: QueryOptions): { from: number; to: number } {
+function windowOf(ctx: OdContext, o: QueryOptions): { from: number; to: number } {
   const b = timeBounds(o.filter);
   const max = ctx.limits.maxRangeDays * DAY_MS;
   const to = b.to ?? (b.from !== undefined ? Math.min(b.from + max, ctx.now() + 1) : ctx.now() + 1);

@@ -1,4 +1,4 @@
-import { SETS, type SetName } from './model.ts';
+import { SETS } from './model.ts';
 import { StaRequestError } from './observations.ts';
 
 /** One resource path segment: `Things`, `Things('id')`, `Things(42)`, `name`, `$value`. */
@@ -50,10 +50,6 @@ export function parsePath(path: string): Segment[] {
   }
   if (segs.length === 0 || !(SETS as readonly string[]).includes(segs[0]!.name)) throw new StaRequestError(`unknown entity set "${segs[0]?.name ?? ''}"`, 404);
   return segs;
-}
-
-export function isSet(name: string): name is SetName {
-  return (SETS as readonly string[]).includes(name);
 }
 
 /** `Things('a b')` as it appears in links: quotes doubled, then percent-encoded as a path segment. */
