@@ -96,7 +96,7 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string): ApiOptio
       ? {
           openData: {
             subscribe: (listener) => {
-              const sub = app.ingest.readings$.subscribe(listener);
+              const sub = app.ingest.readings$.subscribe(({ reading }) => listener(reading));
               return () => sub.unsubscribe();
             },
             bulkDir,
