@@ -5,7 +5,7 @@ import { Subject } from 'rxjs';
 import type { BrokerRejection, InboundHandler, InboundMessage } from '../broker/index.ts';
 import { KIND_NAMES, QualityFlag, RejectError, parseTime, sensorTopic, type DeadLetter, type Reading, type RejectReason, type Sensor, type SensorKind, type SensorStatus } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
-import { decodeReading, encodeReading } from './codec.ts';
+import { decodeReading, encodeReading, recordHead } from './codec.ts';
 import { deadLetter, rejectionNotice } from './dead-letter.ts';
 import { decode } from './decode.ts';
 import type { Journal } from './journal.ts';
@@ -48,6 +48,10 @@ interface SensorState {
   kind: SensorKind;
   /** SPIKE/STUCK state (QF1–QF3); undefined when the kind has no spike/stuck parameters. */
   quality: QualityTrack | undefined;
+  /** The district `head` was made for (a registry change may move a sensor). */
+  district: string;
+  /** `recordHead` of the sensor's journal records: escaped once, not per reading. */
+  head: string;
 }
 const validateStatus = new Ajv({ strict: false }).compile(StatusSchema);
 
@@ -93,14 +97,20 @@ export class Ingest {
     }
     let outstanding = readings.length;
     let st = this.sensors.get(sensor.id);
-    if (!st) this.sensors.set(sensor.id, (st = { stamped: Number.NaN, device: Number.NaN, kind: sensor.kind, quality: newQualityTrack(sensor.kind) }));
-    else if (st.kind !== sensor.kind) Object.assign(st, { kind: sensor.kind, quality: newQualityTrack(sensor.kind) }); // re-registered as another kind
+    if (!st) this.sensors.set(sensor.id, (st = { stamped: Number.NaN, device: Number.NaN, kind: sensor.kind, quality: newQualityTrack(sensor.kind), district: sensor.district.code, head: recordHead(sensor.id, sensor.kind, sensor.district.code) }));
+    else if (st.kind !== sensor.kind || st.district !== sensor.district.code) {
+      // Re-registered as another kind (new SPIKE/STUCK state) or moved to another district.
+      if (st.kind !== sensor.kind) st.quality = newQualityTrack(sensor.kind);
+      st.kind = sensor.kind;
+      st.district = sensor.district.code;
+      st.head = recordHead(sensor.id, sensor.kind, sensor.district.code);
+    }
     for (let i = 0; i < readings.length; i++) {
       if (readings[i]!.flags & RECEIVE_TIME) readings[i] = this.uniqueTime(readings[i]!, st);
       else st.device = readings[i]!.ts;
       const r = readings[i]!;
       if (st.quality) r.flags |= spikeStuckFlags(st.quality, r.values, r.ts); // QF1, QF2: before the journal, so replays keep them
-      r.seq = this.o.journal.append(encodeReading(r), (err) => {
+      r.seq = this.o.journal.append(encodeReading(r, st.head), (err) => {
         if (err) return done(err); // not durable: no PUBACK, the device retries (J1)
         this.accepted[r.kind].inc();
         this.readings.next({ reading: r, sensor });
