@@ -8,4 +8,4 @@ export { aggregateWith, type AggregateWithOptions } from './aggregate-with.ts';
 export { analyticsMetrics, type AnalyticsMetrics, type AnalyticsMetricsSources } from './metrics.ts';
 export { ANALYTICS_ERRORS, AnalyticsError, type AnalyticsErrorCode, type AnalyticsErrorHandler } from './errors.ts';
 export { LateWindows, recompute, type DirtyReading, type RecomputeJob } from './late-windows.ts';
-export { AnalyticsPipeline, type AnalyticsPipelineOptions, type AnalyticsStreams, type ClassifiedReading, type RecomputeSource } from './pipeline.ts';
+export { AnalyticsPipeline, type AnalyticsPipelineOptions, type AnalyticsStreams, type ClassifiedReading, type RecomputeSource, type SensedReading } from './pipeline.ts';

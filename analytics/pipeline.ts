@@ -18,9 +18,17 @@ export interface RecomputeSource {
   flushAggregates(): Promise<void>;
 }
 
+/**
+ * What the pipeline reads: a durable reading with its registry sensor, resolved upstream once
+ * (broker B44; undefined when the registry does not know it, counted, not evaluated). Ingest's
+ * `readings$` has this shape; the pipeline never looks a sensor up itself.
+ */
+export interface SensedReading {
+  readonly reading: Reading;
+  readonly sensor: Sensor | undefined;
+}
+
 export interface AnalyticsPipelineOptions {
-  /** The registry's sensor lookup (a reading of an unknown sensor is counted, not evaluated). */
-  readonly sensorOf: (sensorId: string) => Sensor | undefined;
   readonly source: RecomputeSource;
   readonly allowedLatenessMs: number;
   /** LA2: late readings up to this far behind now are re-aggregated (default 7 days). */
@@ -79,7 +87,7 @@ export class AnalyticsPipeline {
   }
 
   /** Subscribes to `readings$` once; subscribe the sinks to the returned streams before readings flow. */
-  connect(readings$: Observable<Reading>): AnalyticsStreams {
+  connect(readings$: Observable<SensedReading>): AnalyticsStreams {
     const classified = new Subject<ClassifiedReading>();
     const aggregates = new Subject<Aggregate[]>();
     this.aggregates = aggregates;
@@ -150,8 +158,9 @@ export class AnalyticsPipeline {
     this.subscription?.unsubscribe();
   }
 
-  /** The one classification step (W4, LA1): aggregate or flag LATE, then look the sensor up. */
-  private classify(r: Reading): ClassifiedReading {
+  /** The one classification step (W4, LA1): aggregate or flag LATE; the sensor comes with the reading (B44). */
+  private classify(input: SensedReading): ClassifiedReading {
+    const r = input.reading;
     let late = false;
     try {
       if (!this.aggregator.add(r)) {
@@ -164,7 +173,7 @@ export class AnalyticsPipeline {
       this.onError(asAnalyticsError(err, 'AGGREGATE_FAILED'));
     }
     if (r.seq > this.highestSeq) this.highestSeq = r.seq;
-    const sensor = this.o.sensorOf(r.sensorId);
+    const sensor = input.sensor;
     if (sensor === undefined) this.onError({ code: 'UNKNOWN_SENSOR', message: r.sensorId });
     return { reading: r, late, sensor };
   }

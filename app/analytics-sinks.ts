@@ -1,5 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { AnalyticsPipeline } from '../analytics/index.ts';
+import type { AnalyticsPipeline, SensedReading } from '../analytics/index.ts';
 import type { Reading, Sensor } from '../domain/index.ts';
 import type { StoreWriter } from '../storage/index.ts';
 
@@ -18,7 +18,7 @@ export interface AnalyticsSinks {
  * service, and the writer's revised readings (AC3) back to the pipeline. Separate subscriptions,
  * so a failing sink cannot keep a reading from the others.
  */
-export function connectAnalytics(pipeline: AnalyticsPipeline, readings$: Observable<Reading>, sinks: AnalyticsSinks): Subscription {
+export function connectAnalytics(pipeline: AnalyticsPipeline, readings$: Observable<SensedReading>, sinks: AnalyticsSinks): Subscription {
   sinks.writer.onRevised((revised) => pipeline.markRevised(revised));
   const out = pipeline.connect(readings$);
   const sub = out.aggregates$.subscribe((batch) => sinks.writer.addAggregates(batch));

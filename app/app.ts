@@ -196,9 +196,9 @@ export class App {
         start: () => {
           const [publicMqtt, staMqtt] = [this.publicMqtt, this.staMqtt];
           if (config.openData.enabled && publicMqtt && staMqtt)
-            this.publicFeed = this.ingest.readings$.subscribe((r) => {
-              publicMqtt.onReading(r);
-              staMqtt.onReading(r);
+            this.publicFeed = this.ingest.readings$.subscribe(({ reading, sensor }) => {
+              publicMqtt.onReading(reading, sensor);
+              staMqtt.onReading(reading);
             });
         },
         stop: () => this.publicFeed?.unsubscribe(),
@@ -210,7 +210,6 @@ export class App {
   private async startPipeline(): Promise<void> {
     const { config, logger, metrics } = this;
     this.processor = new AnalyticsPipeline({
-      sensorOf: (id) => this.registry.sensor(id),
       source: this.writer,
       allowedLatenessMs: config.analytics.allowedLatenessSeconds * 1000,
       lateHorizonMs: config.analytics.lateHorizonDays * 86_400_000,

@@ -100,7 +100,7 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string, admin: Ad
       ? {
           openData: {
             subscribe: (listener) => {
-              const sub = app.ingest.readings$.subscribe(listener);
+              const sub = app.ingest.readings$.subscribe(({ reading }) => listener(reading));
               return () => sub.unsubscribe();
             },
             bulkDir,

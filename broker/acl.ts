@@ -1,4 +1,4 @@
-import { parseSensorTopic, type SensorTopic } from '../domain/index.ts';
+import { parseSensorTopic, type Sensor, type SensorTopic } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Principal } from './contract.ts';
 
@@ -7,7 +7,8 @@ import type { Principal } from './contract.ts';
  * Rule ids are listed in broker/index.ts (B3–B6, B10) and cited by the tests.
  */
 export type PublishVerdict =
-  | { readonly ok: true; readonly parsed: SensorTopic }
+  /** `sensor`: the registry entry the check resolved, carried with the message so nobody looks it up again (B44). */
+  | { readonly ok: true; readonly parsed: SensorTopic; readonly sensor: Sensor }
   | {
       readonly ok: false;
       /** NOT_AUTHORIZED closes the connection; the other two are acknowledged and dropped. */
@@ -50,7 +51,7 @@ export function checkPublish(principal: Principal, topic: string, registry: Regi
   if (parsed === undefined || parsed.channel === 'rejections') {
     return { ok: false, reason: 'BAD_TOPIC', message: `${topic} is not sensors/{kind}/{sensorId}/telemetry or /status`, sensorId: id };
   }
-  return { ok: true, parsed };
+  return { ok: true, parsed, sensor };
 }
 
 /** B3: a Last Will may only announce the principal's own (or its sensors') T2 status. */

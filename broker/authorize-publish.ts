@@ -105,15 +105,15 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
         }
         if (waitMs > 0) {
           deps.metrics.throttled.inc();
-          setTimeout(() => authorised(client, packet, verdict, principal, topic, payload, cb), waitMs);
+          setTimeout(() => authorised(client, packet, verdict, principal, topic, payload, cb, false), waitMs);
           return;
         }
       }
     }
-    authorised(client, packet, verdict, principal, topic, payload, cb);
+    authorised(client, packet, verdict, principal, topic, payload, cb, true);
   };
 
-  function authorised(client: Client, packet: PublishPacket, verdict: ReturnType<typeof checkPublish>, principal: Principal, topic: string, payload: Buffer, cb: (err?: Error | null) => void): void {
+  function authorised(client: Client, packet: PublishPacket, verdict: ReturnType<typeof checkPublish>, principal: Principal, topic: string, payload: Buffer, cb: (err?: Error | null) => void, fresh: boolean): void {
     if (!verdict.ok) {
       // B5/B6: acknowledged so the device does not resend forever, reported, dropped.
       deps.reject({ reason: verdict.reason, message: verdict.message, topic, clientId: client.id, sensorId: verdict.sensorId, payload, payloadBytes: payload.length });
@@ -130,7 +130,7 @@ export function createAuthorizePublish(deps: PublishDeps): AuthorizePublish {
       cb(err ?? null);
     };
     try {
-      deps.onInbound({ topic, parsed: verdict.parsed, payload, clientId: client.id, principal, qos: packet.qos, receivedAt: Date.now() }, done);
+      deps.onInbound({ topic, parsed: verdict.parsed, payload, clientId: client.id, principal, qos: packet.qos, receivedAt: Date.now(), sensor: fresh ? verdict.sensor : undefined }, done);
     } catch (err) {
       deps.logger.error({ err, topic }, 'inbound handler threw');
       done(err as Error);

@@ -1,4 +1,4 @@
-import type { SensorTopic } from '../domain/index.ts';
+import type { Sensor, SensorTopic } from '../domain/index.ts';
 
 /** Who is on the other end of a connection, after authentication. */
 export type Principal =
@@ -21,6 +21,12 @@ export interface InboundMessage {
   readonly principal: Principal;
   readonly qos: 0 | 1 | 2;
   readonly receivedAt: number;
+  /**
+   * B44: the registry's sensor as the ACL check resolved it for this very message (one lookup
+   * per reading); undefined when the message waited for its rate budget, so the handler looks
+   * it up again and a registry change made meanwhile applies.
+   */
+  readonly sensor?: Sensor | undefined;
 }
 
 /**

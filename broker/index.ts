@@ -48,6 +48,8 @@
  * B41 a PUBLISH deeper than mqtt.maxTopicLevels under the principal's own prefix is acknowledged and
  *     dead-lettered BAD_TOPIC; a deeper SUBSCRIBE filter gets 0x80, the other filters stand
  * B42 unacknowledged QoS 1 deliveries re-sent after a reconnect carry DUP = 1 (§4.4)
+ * B44 the sensor the publish ACL resolved travels with the message (InboundMessage.sensor): one
+ *     registry lookup per reading; a message held for its rate budget is looked up again
  */
 import type { Aedes } from 'aedes';
 import { createAcceptor } from './acceptor.ts';

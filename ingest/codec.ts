@@ -4,9 +4,21 @@ import type { Reading } from '../domain/index.ts';
  * Journal record encoding of a reading: a compact JSON array, so replay needs no
  * registry lookup and survives registry edits. Field order is part of the on-disk
  * format (version 1): [v, sensorId, kind, district, ts, receivedAt, flags, values].
+ *
+ * The first four fields are the same for every record of a sensor: `recordHead` escapes
+ * them once (ingest keeps it in the sensor's state) and `encodeReading` appends the rest,
+ * byte for byte what `JSON.stringify([1, sensorId, kind, district, ts, receivedAt, flags, values])` gives.
  */
-export function encodeReading(r: Reading): Buffer {
-  return Buffer.from(JSON.stringify([1, r.sensorId, r.kind, r.district, r.ts, r.receivedAt, r.flags, r.values]));
+export function recordHead(sensorId: string, kind: Reading['kind'], district: string): string {
+  return `${JSON.stringify([1, sensorId, kind, district]).slice(0, -1)},`;
+}
+
+/** JSON's spelling of a number: a non-finite one is `null`. */
+const num = (n: number): number | string => (Number.isFinite(n) ? n : 'null');
+
+/** The record of `r` as text; `head` is `recordHead(r.sensorId, r.kind, r.district)`. */
+export function encodeReading(r: Reading, head: string): string {
+  return `${head}${num(r.ts)},${num(r.receivedAt)},${num(r.flags)},${JSON.stringify(r.values)}]`;
 }
 
 export function decodeReading(seq: number, payload: Buffer): Reading {

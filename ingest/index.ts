@@ -1,4 +1,4 @@
-export { Ingest, type IngestOptions } from './ingest.ts';
+export { Ingest, type IngestOptions, type IngestedReading } from './ingest.ts';
 export { Journal, type JournalOptions, type JournalFs } from './journal.ts';
 export { StatusSchema } from './schemas.ts';
 export { toReadings } from './to-readings.ts';

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import { Subject } from 'rxjs';
 import type { BrokerRejection, InboundHandler, InboundMessage } from '../broker/index.ts';
-import { KIND_NAMES, QualityFlag, RejectError, parseTime, sensorTopic, type DeadLetter, type Reading, type RejectReason, type SensorKind, type SensorStatus } from '../domain/index.ts';
+import { KIND_NAMES, QualityFlag, RejectError, parseTime, sensorTopic, type DeadLetter, type Reading, type RejectReason, type Sensor, type SensorKind, type SensorStatus } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
-import { decodeReading, encodeReading } from './codec.ts';
+import { decodeReading, encodeReading, recordHead } from './codec.ts';
 import { deadLetter, rejectionNotice } from './dead-letter.ts';
 import { decode } from './decode.ts';
 import type { Journal } from './journal.ts';
@@ -27,6 +27,15 @@ export interface IngestOptions {
   readonly metrics: MetricsRegistry;
 }
 
+/**
+ * A durable reading with the registry sensor resolved for it (B44: once, at the publish ACL
+ * check, or at replay); undefined only for a replayed reading whose sensor is no longer registered.
+ */
+export interface IngestedReading {
+  readonly reading: Reading;
+  readonly sensor: Sensor | undefined;
+}
+
 const RECEIVE_TIME = QualityFlag.NO_DEVICE_TIME | QualityFlag.CLOCK_SKEW;
 
 /** What ingest remembers per sensor: one record, allocated at the sensor's first reading. */
@@ -39,6 +48,10 @@ interface SensorState {
   kind: SensorKind;
   /** SPIKE/STUCK state (QF1–QF3); undefined when the kind has no spike/stuck parameters. */
   quality: QualityTrack | undefined;
+  /** The district `head` was made for (a registry change may move a sensor). */
+  district: string;
+  /** `recordHead` of the sensor's journal records: escaped once, not per reading. */
+  head: string;
 }
 const validateStatus = new Ajv({ strict: false }).compile(StatusSchema);
 
@@ -48,7 +61,7 @@ const validateStatus = new Ajv({ strict: false }).compile(StatusSchema);
  * A reading is emitted on `readings$` only after it is durable, in journal order.
  */
 export class Ingest {
-  private readonly readings = new Subject<Reading>();
+  private readonly readings = new Subject<IngestedReading>();
   private readonly statuses = new Subject<SensorStatus>();
   readonly readings$ = this.readings.asObservable();
   readonly status$ = this.statuses.asObservable();
@@ -70,7 +83,7 @@ export class Ingest {
   readonly handle: InboundHandler = (msg, done) => {
     const parsed = msg.parsed;
     if (!parsed) return this.reject(msg, 'BAD_TOPIC', 'not a telemetry or status topic', undefined), done();
-    const sensor = this.o.registry.sensor(parsed.sensorId);
+    const sensor = msg.sensor ?? this.o.registry.sensor(parsed.sensorId); // B44: the broker's lookup when it made one
     if (!sensor) return this.reject(msg, 'UNKNOWN_SENSOR', `sensor ${parsed.sensorId} is not registered`, parsed.sensorId), done();
     if (sensor.kind !== parsed.kind) return this.reject(msg, 'TOPIC_KIND_MISMATCH', `topic kind ${parsed.kind}, registry kind ${sensor.kind}`, sensor.id), done();
     if (parsed.channel === 'status') return this.status(msg, sensor.id), done();
@@ -84,17 +97,23 @@ export class Ingest {
     }
     let outstanding = readings.length;
     let st = this.sensors.get(sensor.id);
-    if (!st) this.sensors.set(sensor.id, (st = { stamped: Number.NaN, device: Number.NaN, kind: sensor.kind, quality: newQualityTrack(sensor.kind) }));
-    else if (st.kind !== sensor.kind) Object.assign(st, { kind: sensor.kind, quality: newQualityTrack(sensor.kind) }); // re-registered as another kind
+    if (!st) this.sensors.set(sensor.id, (st = { stamped: Number.NaN, device: Number.NaN, kind: sensor.kind, quality: newQualityTrack(sensor.kind), district: sensor.district.code, head: recordHead(sensor.id, sensor.kind, sensor.district.code) }));
+    else if (st.kind !== sensor.kind || st.district !== sensor.district.code) {
+      // Re-registered as another kind (new SPIKE/STUCK state) or moved to another district.
+      if (st.kind !== sensor.kind) st.quality = newQualityTrack(sensor.kind);
+      st.kind = sensor.kind;
+      st.district = sensor.district.code;
+      st.head = recordHead(sensor.id, sensor.kind, sensor.district.code);
+    }
     for (let i = 0; i < readings.length; i++) {
       if (readings[i]!.flags & RECEIVE_TIME) readings[i] = this.uniqueTime(readings[i]!, st);
       else st.device = readings[i]!.ts;
       const r = readings[i]!;
       if (st.quality) r.flags |= spikeStuckFlags(st.quality, r.values, r.ts); // QF1, QF2: before the journal, so replays keep them
-      r.seq = this.o.journal.append(encodeReading(r), (err) => {
+      r.seq = this.o.journal.append(encodeReading(r, st.head), (err) => {
         if (err) return done(err); // not durable: no PUBACK, the device retries (J1)
         this.accepted[r.kind].inc();
-        this.readings.next(r);
+        this.readings.next({ reading: r, sensor });
         if (--outstanding === 0) done();
       });
     }
@@ -122,7 +141,10 @@ export class Ingest {
 
   /** Replays the journal tail after the checkpoint into `readings$` (startup, before the broker listens). */
   replay(): number {
-    return this.o.journal.replay((seq, payload) => this.readings.next(decodeReading(seq, payload)));
+    return this.o.journal.replay((seq, payload) => {
+      const reading = decodeReading(seq, payload);
+      this.readings.next({ reading, sensor: this.o.registry.sensor(reading.sensorId) });
+    });
   }
 
   sensorStatus(id: string): SensorStatus | undefined {

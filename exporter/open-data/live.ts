@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge } from 'prom-client';
-import { KIND_NAMES, toTaipeiIso, type Reading, type SensorKind } from '../../domain/index.ts';
+import { KIND_NAMES, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../domain/index.ts';
 import { unitsOf } from '../present.ts';
 import { ApiError } from '../errors.ts';
 import { StringEnum } from '../schemas.ts';
@@ -29,9 +29,12 @@ interface Client {
 const sensorPrefix = new WeakMap<object, string>();
 const unitsJson = new Map<string, string>();
 
-/** The public JSON of one live reading (also the public MQTT payload): allow-listed fields, public location. */
-export function liveJson(ctx: Pick<OdContext, 'registry' | 'privacy'>, r: Reading): string | undefined {
-  const s = ctx.registry.sensor(r.sensorId);
+/**
+ * The public JSON of one live reading (also the public MQTT payload): allow-listed fields, public
+ * location. `sensor`: the registry entry already resolved for this reading (B44), else looked up.
+ */
+export function liveJson(ctx: Pick<OdContext, 'registry' | 'privacy'>, r: Reading, sensor?: Sensor): string | undefined {
+  const s = sensor ?? ctx.registry.sensor(r.sensorId);
   if (!s) return undefined;
   let prefix = sensorPrefix.get(s);
   if (prefix === undefined) {

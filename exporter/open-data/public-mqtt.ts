@@ -1,4 +1,4 @@
-import type { Reading } from '../../domain/index.ts';
+import type { Reading, Sensor } from '../../domain/index.ts';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import type { Registry } from '../../registry/index.ts';
 import { Privacy, type PrivacyOptions } from './privacy.ts';
@@ -30,8 +30,8 @@ export interface PublicMqttOptions {
 }
 
 export interface PublicMqtt {
-  /** Feed every accepted reading here; O(1) work per reading. */
-  onReading(r: Reading): void;
+  /** Feed every accepted reading here; O(1) work per reading. `sensor`: the one the pipeline resolved for it (B44), else looked up. */
+  onReading(r: Reading, sensor?: Sensor): void;
   topicFor(kind: string, sensorId: string): string;
   /** PT1, for the broker's authorizeSubscribe when the client connected without credentials. */
   anonymousMaySubscribe(filter: string): boolean;
@@ -48,8 +48,8 @@ export function createPublicMqtt(o: PublicMqttOptions): PublicMqtt {
   const view = { registry: o.registry, privacy: new Privacy(o.privacy ?? {}) };
   return {
     topicFor,
-    onReading(r) {
-      const json = liveJson(view, r);
+    onReading(r, sensor) {
+      const json = liveJson(view, r, sensor);
       if (!json) return;
       o.publish(topicFor(r.kind, r.sensorId), Buffer.from(json), retain);
       published?.inc();

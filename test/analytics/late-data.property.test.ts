@@ -75,7 +75,7 @@ async function pipeline(): Promise<Pipeline> {
     registry, journal, policy: { maxFutureSkewMs: 300_000, maxPastSkewMs: HORIZON, rejectOlderThanMs: 30 * DAY },
     deadLetterPayloadBytes: 256, onDeadLetter: (d) => writer.addDeadLetter(d), clock: () => p.now, logger, metrics,
   });
-  const processor = new AnalyticsPipeline({ sensorOf: (id) => registry.sensor(id), source: writer, allowedLatenessMs: 60_000, lateHorizonMs: HORIZON, logger, metrics });
+  const processor = new AnalyticsPipeline({ source: writer, allowedLatenessMs: 60_000, lateHorizonMs: HORIZON, logger, metrics });
   connectAnalytics(processor, ingest.readings$, { writer, alerts: { onReading: () => undefined } });
   return Object.assign(p, { ingest, processor, writer, store, metrics, journal, dir });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { Subject } from 'rxjs';
+import { Subject, map } from 'rxjs';
 import { QualityFlag, type Aggregate, type Reading, type Sensor } from '../../domain/index.ts';
 import { AnalyticsPipeline, type ClassifiedReading, type RecomputeSource } from '../../analytics/index.ts';
 import { MIN, T0, parkingSensor, reading } from './fixtures.ts';
@@ -13,9 +13,10 @@ const NO_RECOMPUTE: RecomputeSource = { canRecompute: false, committedSeq: 0, wi
 function setup(sensors: Sensor[]) {
   const metrics = new MetricsRegistry();
   const byId = new Map(sensors.map((s) => [s.id, s]));
-  const pipeline = new AnalyticsPipeline({ sensorOf: (id) => byId.get(id), source: NO_RECOMPUTE, allowedLatenessMs: MIN, logger: pino({ level: 'silent' }), metrics });
+  const pipeline = new AnalyticsPipeline({ source: NO_RECOMPUTE, allowedLatenessMs: MIN, logger: pino({ level: 'silent' }), metrics });
   const source = new Subject<Reading>();
-  return { pipeline, source, metrics, out: pipeline.connect(source) };
+  // Upstream (ingest, B44) resolves the sensor once; an unregistered one arrives as undefined.
+  return { pipeline, source, metrics, out: pipeline.connect(source.pipe(map((r) => ({ reading: r, sensor: byId.get(r.sensorId) })))) };
 }
 
 async function count(m: MetricsRegistry, name: string, code?: string): Promise<number> {

@@ -81,6 +81,8 @@ describe('broker delivery guarantees and limits (B7–B9)', () => {
     assert.equal(h.inbound.length, 6);
     assert.deepEqual(h.rejected, []);
     assert.equal(await metricValue(h.metrics, 'civic_mqtt_throttled_total', {}), 4);
+    // B44: the two within budget carry the sensor the ACL resolved; the four held back carry none, so ingest looks it up after the wait.
+    assert.deepEqual(h.inbound.map((m) => m.sensor?.id), ['aq-1', 'aq-1', undefined, undefined, undefined, undefined]);
     assert.ok(c.connected);
   });
 

@@ -21,6 +21,8 @@ describe('broker PUBLISH ACL (B4–B6)', () => {
     assert.equal(msg.payload.toString(), reading);
     assert.equal(msg.clientId, 'aq-1-pub');
     assert.equal(msg.qos, 1);
+    // B44: the registry entry the ACL check resolved travels with the message (no second lookup downstream).
+    assert.deepEqual([msg.sensor?.id, msg.sensor?.kind], ['aq-1', 'air-quality']);
     await c.endAsync();
   });
 

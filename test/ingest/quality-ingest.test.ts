@@ -38,10 +38,10 @@ describe('SPIKE and STUCK through ingest into the store (QF1–QF3)', () => {
       registry, journal, policy: { maxFutureSkewMs: 300_000, maxPastSkewMs: 7 * 86_400_000, rejectOlderThanMs: 30 * 86_400_000 },
       deadLetterPayloadBytes: 256, onDeadLetter: (d) => writer.addDeadLetter(d), clock: () => now, logger, metrics,
     });
-    const processor = new AnalyticsPipeline({ sensorOf: (id) => registry.sensor(id), source: writer, allowedLatenessMs: 60_000, logger, metrics });
+    const processor = new AnalyticsPipeline({ source: writer, allowedLatenessMs: 60_000, logger, metrics });
     connectAnalytics(processor, ingest.readings$, { writer, alerts: { onReading: () => undefined } });
     const emitted: Reading[] = [];
-    ingest.readings$.subscribe((r) => emitted.push(r));
+    ingest.readings$.subscribe(({ reading }) => emitted.push(reading));
     const topic = sensorTopic(aq.kind, aq.id, 'telemetry');
     const send = (pm25: number) =>
       new Promise<void>((resolve, reject) =>

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
 import { readFileSync } from 'node:fs';
-import { AnalyticsPipeline } from '../../analytics/index.ts';
+import { AnalyticsPipeline, type SensedReading } from '../../analytics/index.ts';
 import { connectAnalytics } from '../../app/analytics-sinks.ts';
 import { QualityFlag, type Reading } from '../../domain/index.ts';
 import { Registry } from '../../registry/index.ts';
@@ -29,12 +29,12 @@ describe('InfluxDB: late data (LA3)', () => {
   it('10 minutes of buffered readings arriving after their hour closed update the stored 1m and 1h aggregates per sensor and district', async () => {
     const s = await newInfluxStore(d, { flushMs: 10 });
     const writer = new StoreWriter({ store: s.store, maxBatch: 500, logger: pino({ level: 'silent' }), metrics: s.metrics, retry: { initialMs: 20, maxMs: 200 } });
-    const processor = new AnalyticsPipeline({ sensorOf: (id) => registry.sensor(id), source: writer, allowedLatenessMs: 60_000, logger: pino({ level: 'silent' }), metrics: s.metrics });
-    const readings$ = new Subject<Reading>();
+    const processor = new AnalyticsPipeline({ source: writer, allowedLatenessMs: 60_000, logger: pino({ level: 'silent' }), metrics: s.metrics });
+    const readings$ = new Subject<SensedReading>();
     connectAnalytics(processor, readings$, { writer, alerts: { onReading: () => undefined } });
     let seq = 0;
     const base = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
-    const push = (ts: number, v: number) => readings$.next({ seq: ++seq, sensorId: sensor.id, kind: sensor.kind, district: sensor.district.code, ts, receivedAt: ts, flags: 0, values: { pm25: v } });
+    const push = (ts: number, v: number) => readings$.next({ reading: { seq: ++seq, sensorId: sensor.id, kind: sensor.kind, district: sensor.district.code, ts, receivedAt: ts, flags: 0, values: { pm25: v } }, sensor });
     const tick = async (now: number) => {
       processor.onTick(now);
       await writer.flush();
