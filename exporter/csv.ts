@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { KINDS, flagNames, toTaipeiIso, type Reading, type Sensor } from '../domain/index.ts';
+import { kindOf, flagNames, toTaipeiIso, type Reading, type Sensor } from '../domain/index.ts';
 
 /**
  * Readings of one sensor as RFC 4180 CSV. The column set is every field the kind declares,
@@ -13,12 +13,12 @@ import { KINDS, flagNames, toTaipeiIso, type Reading, type Sensor } from '../dom
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8; header=present';
 
 export function csvHeader(sensor: Sensor): string[] {
-  const fieldCols = KINDS[sensor.kind].fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
+  const fieldCols = kindOf(sensor.kind).fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
   return ['time', 'epoch_ms', 'sensor_id', 'sensor_name', 'sensor_name_en', ...fieldCols, 'flags'];
 }
 
 export function readingsCsv(sensor: Sensor, readings: readonly Reading[], withBom: boolean): string {
-  const fields = KINDS[sensor.kind].fields;
+  const fields = kindOf(sensor.kind).fields;
   const rows: (string | number)[][] = new Array(readings.length);
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i] as Reading;

@@ -317,7 +317,7 @@ export class RegistryWriter {
         const s = entry as SensorDocT;
         if (!r.district(s.district)) errors.push({ field: 'district', message: `unknown district code "${s.district}"` });
         if (s.gateway !== undefined && !r.gatewayEntry(s.gateway)) errors.push({ field: 'gateway', message: `unknown gateway "${s.gateway}"` });
-        const p = validateParams[s.kind];
+        const p = validateParams(s.kind);
         if (!p(s.params)) errors.push(...fieldErrors(p.errors, 'params.').map((f) => (f.field === 'params.(body)' ? { ...f, field: 'params' } : f)));
       }
     } else if (e.kind === 'gateway') {

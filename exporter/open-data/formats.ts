@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { KINDS, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../domain/index.ts';
+import { kindOf, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../domain/index.ts';
 import type { OdContext } from './context.ts';
 import { publicAggregate, qualityOf } from './present.ts';
 
@@ -14,7 +14,7 @@ export const CSV_TYPE = 'text/csv; charset=utf-8; header=present';
 export const GEOJSON_TYPE = 'application/geo+json; charset=utf-8';
 
 function fieldColumns(kind: SensorKind): string[] {
-  return KINDS[kind].fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
+  return kindOf(kind).fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
 }
 
 export function latestCsvHeader(kind: SensorKind): string[] {
@@ -28,7 +28,7 @@ export function readingsCsvHeader(kind: SensorKind): string[] {
 export const AGGREGATE_CSV_HEADER = ['sensor_id', 'sensor_name', 'period', 'start', 'epoch_ms', 'field', 'unit', 'count', 'mean', 'min', 'max', 'last'];
 
 function fieldCells(kind: SensorKind, r: Reading): (string | number)[] {
-  return KINDS[kind].fields.map((f) => r.values[f.name] ?? '');
+  return kindOf(kind).fields.map((f) => r.values[f.name] ?? '');
 }
 
 export function latestCsv(ctx: OdContext, kind: SensorKind, rows: readonly { r: Reading; s: Sensor; stale: boolean }[], bom: boolean): string {

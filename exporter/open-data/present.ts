@@ -1,4 +1,4 @@
-import { KINDS, flagNames, toTaipeiIso, type Aggregate, type FieldValue, type Reading, type Sensor } from '../../domain/index.ts';
+import { KINDS, kindOf, flagNames, toTaipeiIso, type Aggregate, type FieldValue, type Reading, type Sensor } from '../../domain/index.ts';
 import type { OdContext } from './context.ts';
 
 /**
@@ -82,7 +82,7 @@ export const QUALITY_FLAG_DOCS = [
 ] as const;
 
 export function unitOf(kind: Sensor['kind'], field: string): string | undefined {
-  return KINDS[kind].fields.find((f) => f.name === field)?.unit;
+  return kindOf(kind).fields.find((f) => f.name === field)?.unit;
 }
 
 export function publicAggregate(a: Aggregate | DayAggregate) {
