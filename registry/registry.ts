@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
-import { kindOf, perKind, type District, type Gateway, type LocalizedText, type Sensor } from '../domain/index.ts';
+import { isSensorKind, KIND_NAMES, kindOf, perKind, type District, type Gateway, type LocalizedText, type Sensor } from '../domain/index.ts';
 import { fileChunks, isLineFile, parseLine, renderLines, textLines, type Line, type LineHeaderT } from './lines.ts';
 import { GatewayDoc, IntegrationDoc, LineHeader, RegistryDoc, SensorDoc, type GatewayDocT, type IntegrationDocT, type RegistryDocT, type SensorDocT } from './schema.ts';
 
@@ -128,6 +128,7 @@ function checkSensor(s: SensorDocT, at: string, c: Checks): void {
   c.seen.add(s.id);
   if (!c.codes.has(s.district)) c.problems.push(`${at}/district unknown district code "${s.district}"`);
   if (s.gateway !== undefined && !c.gateways.has(s.gateway)) c.problems.push(`${at}/gateway unknown gateway "${s.gateway}"`);
+  if (!isSensorKind(s.kind)) return void c.problems.push(`${at}/kind unknown kind "${s.kind}" (one of ${KIND_NAMES.join(', ')})`);
   const check = validateParams(s.kind);
   if (!check(s.params)) c.problems.push(...describe(check.errors, `${at}/params`));
 }

@@ -121,7 +121,7 @@ export function parseRules(texts: readonly { file: string; text: string }[], ver
   const fromFiles = new Set(rules.map((r) => r.id));
   for (const kind of KIND_NAMES) {
     const own = (kindOf(kind).rules ?? []).filter((r) => !fromFiles.has(String(r.id)));
-    if (own.length > 0) rules.push(...parseRuleDocument({ rules: own }, `kind:${kind}`, problems).rules);
+    if (own.length > 0) rules.push(...parseRuleDocument({ version: 1, rules: own }, `kind:${kind}`, problems).rules);
   }
   crossCheck(rules, problems);
   if (problems.length > 0) throw new RuleConfigError(problems);
