@@ -58,6 +58,8 @@ export interface DatasetMeta {
   readonly lastModified: string | null;
   readonly distributions: readonly Distribution[];
   readonly reliability?: Reliability | undefined;
+  /** The sensor kind of a per-kind dataset: its name, label, list order (KD3) and primary fields, so clients (the console) list kinds without a copy of them. */
+  readonly kind?: { readonly name: SensorKind; readonly label: { 'zh-TW': string; en: string }; readonly order: number; readonly primaryFields: readonly string[] };
   /** The same metadata under data.gov.tw's own field names (資料集詮釋資料欄位). */
   readonly dataGovTw: Record<string, unknown>;
 }
@@ -148,6 +150,7 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
       })),
     ],
     reliability,
+    kind: { name: kind, label: d.label, order: d.order, primaryFields: d.requireAnyOf },
   };
   return { ...m, dataGovTw: dataGovTw(m) };
 }

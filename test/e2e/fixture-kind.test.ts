@@ -85,6 +85,8 @@ describe('a kind that exists only in test/ runs end to end (KD1–KD3)', () => {
     assert.ok(ds, `datasets: ${catalogue.datasets.map((d) => d.id).join(', ')}`);
     assert.equal(ds.category, '生活安全及品質');
     assert.equal(ds.title.en, 'Water quality sensor data');
+    // The console learns kinds (label, order, primary fields) from here (console/src/kinds.ts).
+    assert.deepEqual((ds as unknown as { kind: unknown }).kind, { name: KIND, label: waterQuality.label, order: 10, primaryFields: ['pH', 'turbidity'] });
   });
 
   it('the kind\'s own rule fires: a staff token sees the alert; its public CAP message has the kind\'s category and event code', async () => {
