@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { isSensorKind, KIND_NAMES, kindOf, KINDS, perKind, registerKind } from '../../domain/index.ts';
 import { parseRules } from '../../alerts/index.ts';
@@ -10,6 +10,16 @@ describe('the kind registry (KD1–KD3)', () => {
     const files = readdirSync(new URL('../../domain/kinds/', import.meta.url)).filter((f) => f.endsWith('.ts') && f !== 'index.ts');
     assert.deepEqual(files.map((f) => f.replace(/\.ts$/, '')).sort(), [...KIND_NAMES].sort());
     for (const k of KIND_NAMES) assert.equal(kindOf(k).kind, k);
+  });
+
+  it('KD1: a description file imports only the kind types and TypeBox (domain/index.ts would be a cycle with the loader\'s top-level await)', () => {
+    const dir = new URL('../../domain/kinds/', import.meta.url);
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts') && x !== 'index.ts')) {
+      const text = readFileSync(new URL(f, dir), 'utf8');
+      const from = [...text.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
+      assert.ok(from.length > 0, `domain/kinds/${f}: no import found`);
+      for (const spec of from) assert.ok(['../kind.ts', '../types.ts', '@sinclair/typebox'].includes(spec as string), `domain/kinds/${f} imports ${spec}`);
+    }
   });
 
   it('KD3: lists follow `order` (the built-ins keep their order), a registered kind joins in its place', () => {
