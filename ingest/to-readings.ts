@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { kindOf, perKind, QualityFlag, RejectError, type FieldValue, type Reading, type Sensor, type SensorKind } from '../domain/index.ts';
+import { kindOf, perKind, QualityFlag, RejectError, type FieldValue, type Reading, type Sensor } from '../domain/index.ts';
 import type { Decoded } from './decode.ts';
 import { normaliseUnits } from './normalise.ts';
 import { valuesSchema } from './schemas.ts';

@@ -1,4 +1,4 @@
-import { kindOf, TAIPEI_OFFSET_MS, type Alert, type DistrictBoundary, type LocalizedText, type SensorKind } from '../../../domain/index.ts';
+import { kindOf, TAIPEI_OFFSET_MS, type Alert, type DistrictBoundary, type LocalizedText } from '../../../domain/index.ts';
 import type { OdContext } from '../context.ts';
 import { unitOf } from '../present.ts';
 
