@@ -3,7 +3,7 @@ import { PERIOD_MS } from '../domain/index.ts';
 import { DistrictMerger, emitSensor } from './emit.ts';
 import { AnalyticsError } from './errors.ts';
 import { HOUR_OFF, SensorWindows } from './sensor-windows.ts';
-import { LAYOUTS, addValue, mergeStats, STATS_PER_FIELD } from './stats.ts';
+import { layoutOf, addValue, mergeStats, STATS_PER_FIELD } from './stats.ts';
 
 /**
  * ## Windows and the watermark (copied to ARCHITECTURE.md "Streaming aggregates")
@@ -170,7 +170,7 @@ export class Aggregator {
   private sensorFor(r: Reading): SensorWindows {
     let acc = this.sensors.get(r.sensorId);
     if (acc === undefined) {
-      const layout = LAYOUTS[r.kind];
+      const layout = layoutOf(r.kind);
       if (layout === undefined) throw new AnalyticsError('UNKNOWN_KIND', `${r.sensorId}: ${String(r.kind)}`);
       acc = new SensorWindows(r.sensorId, layout, r.district, this.initialSlots);
       this.sensors.set(r.sensorId, acc);

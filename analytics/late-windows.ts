@@ -1,7 +1,7 @@
 import type { Aggregate, Reading, SensorKind } from '../domain/index.ts';
 import { PERIOD_MS } from '../domain/index.ts';
 import { emitDistrictBlock, emitSensor } from './emit.ts';
-import { LAYOUTS, STATS_PER_FIELD, addValue, resetStats } from './stats.ts';
+import { layoutOf, STATS_PER_FIELD, addValue, resetStats } from './stats.ts';
 
 /**
  * ## Late data (ARCHITECTURE.md "Streaming aggregates", LA1–LA5)
@@ -153,7 +153,7 @@ export class LateWindows {
  * event time as in the stream. Sensor windows are emitted for the job's sensors only.
  */
 export function recompute(job: RecomputeJob, readings: readonly Reading[]): Aggregate[] {
-  const layout = LAYOUTS[job.kind];
+  const layout = layoutOf(job.kind);
   const width = layout.width;
   const sorted = readings.filter((r) => r.kind === job.kind && r.district === job.district && r.ts >= job.hourStart && r.ts < job.hourStart + HOUR).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
   const sensors = new Set(job.sensors);

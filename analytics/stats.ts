@@ -1,4 +1,4 @@
-import { KINDS, numericFields, type SensorKind } from '../domain/index.ts';
+import { numericFields, perKind, type SensorKind } from '../domain/index.ts';
 
 /**
  * Running statistics packed into Float64Array blocks, so that an accumulator is a
@@ -25,14 +25,11 @@ export interface KindLayout {
   readonly width: number;
 }
 
-export const LAYOUTS: Readonly<Record<SensorKind, KindLayout>> = Object.freeze(
-  Object.fromEntries(
-    Object.values(KINDS).map((d) => {
-      const fields = Object.freeze([...numericFields(d)]);
-      return [d.kind, Object.freeze({ kind: d.kind, fields, width: fields.length * STATS_PER_FIELD })];
-    }),
-  ) as Record<SensorKind, KindLayout>,
-);
+/** The layout of a kind, made from its description on first use. */
+export const layoutOf: (kind: SensorKind) => KindLayout = perKind((d) => {
+  const fields = Object.freeze([...numericFields(d)]);
+  return Object.freeze({ kind: d.kind, fields, width: fields.length * STATS_PER_FIELD });
+});
 
 export function resetStats(buf: Float64Array, off: number, width: number): void {
   for (let o = off; o < off + width; o += STATS_PER_FIELD) {

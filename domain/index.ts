@@ -4,4 +4,4 @@ export * from './topics.ts';
 export * from './time.ts';
 export * from './errors.ts';
 export * from './error-catalogue.ts';
-export { KINDS, KIND_NAMES, isSensorKind } from './kinds/index.ts';
+export { KINDS, KIND_NAMES, isSensorKind, kindOf, perKind, registerKind } from './kinds/index.ts';

@@ -55,6 +55,8 @@ export interface ThresholdSpec {
 export interface KindDescription {
   readonly kind: SensorKind;
   readonly label: LocalizedText;
+  /** Position in lists (catalogue, feeds, dashboards, console), lowest first (KD3). */
+  readonly order: number;
   /** FIWARE Smart Data Models entity type the fields follow. */
   readonly fiwareType: string;
   readonly fields: readonly FieldSpec[];
@@ -69,7 +71,37 @@ export interface KindDescription {
   readonly check?: (values: Readonly<Record<string, FieldValue>>, sensor: Sensor) => string | undefined;
   /** Basic threshold alerts from registry parameters (replaced by the alert engine's rules later). */
   readonly thresholds: (sensor: Sensor) => readonly ThresholdSpec[];
+  /** How this kind's public alerts read in CAP 1.2 (OD-A2). */
+  readonly cap: {
+    /** CAP <category> (CAP 1.2 §3.2.2); flood is Met ("Meteorological, inc. flood"). */
+    readonly category: CapCategory;
+    /** <eventCode> value under `civicstream:event` when the deployment gives none. */
+    readonly event: string;
+    /** Default <instruction> when the rule gives none (zh-TW first). */
+    readonly instruction: LocalizedText;
+  };
+  /** data.gov.tw 服務分類 of this kind's open dataset (e.g. 生活安全及品質, 交通及通訊). */
+  readonly openDataCategory: string;
+  /**
+   * Default alert rules for this kind, in the rule-file format (alerts/config/schema.ts,
+   * config/rules.default.yaml), validated with the rule files and added after them; a rule
+   * file's rule of the same id replaces one of these. Absent = the rule files only.
+   */
+  readonly rules?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * The demo simulator: `model` names a model of simulators/models (one per sensor when it is a
+   * function); absent = a generic model that walks every numeric field inside its plausible
+   * range. `senmlRate` is the share of readings sent as SenML (default 0).
+   */
+  readonly simulator?: {
+    readonly model?: string | ((sensor: Sensor) => string);
+    readonly senmlRate?: number;
+  };
 }
+
+/** CAP 1.2 §3.2.2 <category> values. */
+export type CapCategory = 'Geo' | 'Met' | 'Safety' | 'Security' | 'Rescue' | 'Fire' | 'Health' | 'Env' | 'Transport' | 'Infra' | 'CBRNE' | 'Other';
+
 
 export function numericFields(desc: KindDescription): readonly string[] {
   return desc.fields.filter((f) => f.type === 'number').map((f) => f.name);

@@ -3,7 +3,12 @@
  * the pipeline; they become ISO 8601 with +08:00 only at the edges (API, exports).
  */
 
-export type SensorKind = 'air-quality' | 'water-level' | 'streetlight' | 'parking';
+/**
+ * The name of a registered sensor kind (domain/kinds, KD1–KD2): a string, because a kind is a
+ * description file found at load, not a literal in this union. Check unknown input with
+ * `isSensorKind`; every fact about a kind is read from its description via `kindOf`.
+ */
+export type SensorKind = string;
 
 export interface LocalizedText {
   readonly 'zh-TW': string;

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { KINDS, flagNames, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../domain/index.ts';
+import { kindOf, flagNames, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../domain/index.ts';
 
 /**
  * Readings of one sensor as RFC 4180 CSV. The column set is every field the kind declares,
@@ -22,7 +22,7 @@ export function toCsv(rows: readonly (readonly unknown[])[], columns: readonly s
 
 /** A kind's value columns in declaration order, each with its unit: `pm25 (ug/m3)`. */
 export function fieldColumns(kind: SensorKind): string[] {
-  return KINDS[kind].fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
+  return kindOf(kind).fields.map((f) => (f.unit ? `${f.name} (${f.unit})` : f.name));
 }
 
 function csvHeader(sensor: Sensor): string[] {
@@ -30,7 +30,7 @@ function csvHeader(sensor: Sensor): string[] {
 }
 
 export function readingsCsv(sensor: Sensor, readings: readonly Reading[], withBom: boolean): string {
-  const fields = KINDS[sensor.kind].fields;
+  const fields = kindOf(sensor.kind).fields;
   const rows: (string | number)[][] = new Array(readings.length);
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i] as Reading;

@@ -1,5 +1,5 @@
 import {
-  KINDS,
+  kindOf,
   flagNames,
   toTaipeiIso,
   type Aggregate,
@@ -25,7 +25,7 @@ export function unitsOf(kind: SensorKind): Readonly<Record<string, string>> {
   let units = unitsCache.get(kind);
   if (!units) {
     const u: Record<string, string> = {};
-    for (const f of KINDS[kind].fields) if (f.unit !== undefined) u[f.name] = f.unit;
+    for (const f of kindOf(kind).fields) if (f.unit !== undefined) u[f.name] = f.unit;
     units = Object.freeze(u);
     unitsCache.set(kind, units);
   }

@@ -112,7 +112,7 @@ export class Ingest {
       if (st.quality) r.flags |= spikeStuckFlags(st.quality, r.values, r.ts); // QF1, QF2: before the journal, so replays keep them
       r.seq = this.o.journal.append(encodeReading(r, st.head), (err) => {
         if (err) return done(err); // not durable: no PUBACK, the device retries (J1)
-        this.accepted[r.kind].inc();
+        this.accepted[r.kind]!.inc(); // one counter per kind registered before the stage was built (KD2)
         this.readings.next({ reading: r, sensor });
         if (--outstanding === 0) done();
       });

@@ -1,4 +1,4 @@
-import { KINDS, QualityFlag, type FieldValue, type SensorKind } from '../domain/index.ts';
+import { perKind, QualityFlag, type FieldValue, type SensorKind } from '../domain/index.ts';
 
 /**
  * SPIKE and STUCK flags from the kind descriptions' per-field `spike` and `stuck`
@@ -35,14 +35,11 @@ interface Tracked {
 
 const MINUTE_MS = 60_000;
 
-const TRACKED = Object.fromEntries(
-  Object.values(KINDS).map((d) => [
-    d.kind,
-    d.fields
-      .filter((f) => f.type === 'number' && (f.spike !== undefined || f.stuck !== undefined))
-      .map((f): Tracked => ({ name: f.name, spikePerMs: f.spike !== undefined ? f.spike / MINUTE_MS : Number.NaN, stuckCount: f.stuck?.count ?? 0, stuckIgnore: f.stuck?.ignore ?? Number.NaN })),
-  ]),
-) as unknown as Record<SensorKind, readonly Tracked[]>;
+const TRACKED = perKind((d): readonly Tracked[] =>
+  d.fields
+    .filter((f) => f.type === 'number' && (f.spike !== undefined || f.stuck !== undefined))
+    .map((f): Tracked => ({ name: f.name, spikePerMs: f.spike !== undefined ? f.spike / MINUTE_MS : Number.NaN, stuckCount: f.stuck?.count ?? 0, stuckIgnore: f.stuck?.ignore ?? Number.NaN })),
+);
 
 /** Per-sensor state, index-aligned with the kind's tracked fields. */
 export interface QualityTrack {
@@ -58,14 +55,14 @@ export interface QualityTrack {
 
 /** The state for a sensor of `kind`, or undefined when the kind has no field with parameters. */
 export function newQualityTrack(kind: SensorKind): QualityTrack | undefined {
-  const n = TRACKED[kind].length;
+  const n = TRACKED(kind).length;
   if (n === 0) return undefined;
   return { kind, ref: new Float64Array(n), refTs: new Float64Array(n).fill(Number.NaN), last: new Float64Array(n), lastTs: new Float64Array(n).fill(Number.NaN), run: new Float64Array(n) };
 }
 
 /** QF1/QF2: the SPIKE and STUCK bits of a reading at `ts`; advances the sensor's state. */
 export function spikeStuckFlags(track: QualityTrack, values: Readonly<Record<string, FieldValue>>, ts: number): number {
-  const fields = TRACKED[track.kind];
+  const fields = TRACKED(track.kind);
   let flags = 0;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
@@ -94,5 +91,5 @@ export function spikeStuckFlags(track: QualityTrack, values: Readonly<Record<str
 
 /** The kind's fields with SPIKE/STUCK parameters (documentation and tests). */
 export function trackedFields(kind: SensorKind): readonly string[] {
-  return TRACKED[kind].map((f) => f.name);
+  return TRACKED(kind).map((f) => f.name);
 }

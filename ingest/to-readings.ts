@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { KINDS, QualityFlag, RejectError, type FieldValue, type Reading, type Sensor, type SensorKind } from '../domain/index.ts';
+import { kindOf, perKind, QualityFlag, RejectError, type FieldValue, type Reading, type Sensor } from '../domain/index.ts';
 import type { Decoded } from './decode.ts';
 import { normaliseUnits } from './normalise.ts';
 import { valuesSchema } from './schemas.ts';
@@ -8,10 +8,8 @@ import { stampTime, type TimePolicy } from './timestamp.ts';
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 /** Compiled once per kind at load: validation is a generated function call on the hot path. */
-const validators = Object.fromEntries(Object.values(KINDS).map((d) => [d.kind, ajv.compile(valuesSchema(d))])) as Record<SensorKind, ValidateFunction>;
-const plausible = Object.fromEntries(
-  Object.values(KINDS).map((d) => [d.kind, d.fields.filter((f) => f.plausible).map((f) => [f.name, f.plausible as readonly [number, number]] as const)]),
-) as unknown as Record<SensorKind, ReadonlyArray<readonly [string, readonly [number, number]]>>;
+const validators = perKind((d) => ajv.compile(valuesSchema(d)));
+const plausible = perKind((d) => d.fields.filter((f) => f.plausible).map((f) => [f.name, f.plausible as readonly [number, number]] as const));
 
 function schemaMessage(v: ValidateFunction): string {
   const e = v.errors?.[0];
@@ -22,15 +20,15 @@ function schemaMessage(v: ValidateFunction): string {
 
 /** Steps 3–6 for one instant: validate, check, derive, flag. Throws RejectError. */
 function toReading(sensor: Sensor, raw: Readonly<Record<string, unknown>>, units: Readonly<Record<string, string>> | undefined, deviceTime: unknown, receivedAt: number, policy: TimePolicy): Reading {
-  const desc = KINDS[sensor.kind];
+  const desc = kindOf(sensor.kind);
   const values: Record<string, FieldValue> = normaliseUnits(desc, raw, units);
-  const validate = validators[sensor.kind];
+  const validate = validators(sensor.kind);
   if (!validate(values)) throw new RejectError('SCHEMA', schemaMessage(validate));
   let flags = 0;
   if (desc.derive?.(values, sensor)) flags |= QualityFlag.ESTIMATED;
   const problem = desc.check?.(values, sensor);
   if (problem) throw new RejectError('SCHEMA', problem);
-  for (const [name, [lo, hi]] of plausible[sensor.kind]) {
+  for (const [name, [lo, hi]] of plausible(sensor.kind)) {
     const v = values[name];
     if (typeof v === 'number' && (v < lo || v > hi)) flags |= QualityFlag.OUT_OF_RANGE;
   }

@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
-import { KINDS, type District, type Gateway, type LocalizedText, type Sensor } from '../domain/index.ts';
+import { isSensorKind, KIND_NAMES, kindOf, perKind, type District, type Gateway, type LocalizedText, type Sensor } from '../domain/index.ts';
 import { fileChunks, isLineFile, parseLine, renderLines, textLines, type Line, type LineHeaderT } from './lines.ts';
 import { GatewayDoc, IntegrationDoc, LineHeader, RegistryDoc, SensorDoc, type GatewayDocT, type IntegrationDocT, type RegistryDocT, type SensorDocT } from './schema.ts';
 
@@ -12,9 +12,8 @@ export const validateSensorDoc = ajv.compile<SensorDocT>(SensorDoc);
 const quickSensorDoc = new Ajv({ allErrors: false, useDefaults: true, strict: false }).compile<SensorDocT>(SensorDoc);
 export const validateGatewayDoc = ajv.compile<GatewayDocT>(GatewayDoc);
 export const validateIntegrationDoc = ajv.compile<IntegrationDocT>(IntegrationDoc);
-export const validateParams = Object.fromEntries(
-  Object.values(KINDS).map((d) => [d.kind, ajv.compile(d.paramsSchema)]),
-) as Record<Sensor['kind'], ReturnType<typeof ajv.compile>>;
+/** The compiled `paramsSchema` of a kind, on first use. */
+export const validateParams = perKind((d) => ajv.compile(d.paramsSchema));
 
 export class RegistryError extends Error {
   constructor(
@@ -72,7 +71,7 @@ function buildSensor(s: SensorDocT, district: District): Sensor {
     name: s.name,
     district,
     location: s.location,
-    intervalSeconds: s.intervalSeconds ?? KINDS[s.kind].defaultIntervalSeconds,
+    intervalSeconds: s.intervalSeconds ?? kindOf(s.kind).defaultIntervalSeconds,
     params: Object.freeze({ ...s.params }),
     tags: s.tags?.length ? Object.freeze([...s.tags]) : NO_TAGS,
     ...(s.gateway ? { gateway: s.gateway } : {}),
@@ -129,7 +128,8 @@ function checkSensor(s: SensorDocT, at: string, c: Checks): void {
   c.seen.add(s.id);
   if (!c.codes.has(s.district)) c.problems.push(`${at}/district unknown district code "${s.district}"`);
   if (s.gateway !== undefined && !c.gateways.has(s.gateway)) c.problems.push(`${at}/gateway unknown gateway "${s.gateway}"`);
-  const check = validateParams[s.kind];
+  if (!isSensorKind(s.kind)) return void c.problems.push(`${at}/kind unknown kind "${s.kind}" (one of ${KIND_NAMES.join(', ')})`);
+  const check = validateParams(s.kind);
   if (!check(s.params)) c.problems.push(...describe(check.errors, `${at}/params`));
 }
 

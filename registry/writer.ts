@@ -1,6 +1,7 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { isSensorKind, KIND_NAMES } from '../domain/index.ts';
 import { Registry, isOwnIntegrationPattern, validateGatewayDoc, validateIntegrationDoc, validateParams, validateSensorDoc, type PrincipalKind, type RegistryChange } from './registry.ts';
 import type { GatewayDocT, IntegrationDocT, SensorDocT } from './schema.ts';
 
@@ -317,8 +318,9 @@ export class RegistryWriter {
         const s = entry as SensorDocT;
         if (!r.district(s.district)) errors.push({ field: 'district', message: `unknown district code "${s.district}"` });
         if (s.gateway !== undefined && !r.gatewayEntry(s.gateway)) errors.push({ field: 'gateway', message: `unknown gateway "${s.gateway}"` });
-        const p = validateParams[s.kind];
-        if (!p(s.params)) errors.push(...fieldErrors(p.errors, 'params.').map((f) => (f.field === 'params.(body)' ? { ...f, field: 'params' } : f)));
+        const p = isSensorKind(s.kind) ? validateParams(s.kind) : undefined;
+        if (!p) errors.push({ field: 'kind', message: `unknown kind "${s.kind}" (one of ${KIND_NAMES.join(', ')})` });
+        else if (!p(s.params)) errors.push(...fieldErrors(p.errors, 'params.').map((f) => (f.field === 'params.(body)' ? { ...f, field: 'params' } : f)));
       }
     } else if (e.kind === 'gateway') {
       errors.push(...check(validateGatewayDoc, entry));

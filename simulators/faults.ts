@@ -1,4 +1,4 @@
-import { KINDS, toTaipeiIso, type Sensor } from '../domain/index.ts';
+import { kindOf, toTaipeiIso, type Sensor } from '../domain/index.ts';
 import type { Values } from './models/index.ts';
 import { Rng } from './rng.ts';
 
@@ -76,7 +76,7 @@ export function malformedPayload(t: number, values: Values, rng: Rng): { variant
  */
 export function applySpike(sensor: Sensor, values: Values, rng: Rng): Values {
   const out: Values = { ...values };
-  const rated = KINDS[sensor.kind].fields.filter((f) => f.type === 'number' && f.spike !== undefined && typeof out[f.name] === 'number');
+  const rated = kindOf(sensor.kind).fields.filter((f) => f.type === 'number' && f.spike !== undefined && typeof out[f.name] === 'number');
   if (rated.length > 0) {
     const spec = rng.pick(rated);
     const v = out[spec.name] as number;
@@ -97,7 +97,7 @@ export function applySpike(sensor: Sensor, values: Values, rng: Rng): Values {
     return out;
   }
   // A streetlight's telling spike is in its metered draw, not its dimming ratio.
-  const numeric = KINDS[sensor.kind].fields.filter((f) => f.type === 'number' && typeof out[f.name] === 'number' && (sensor.kind !== 'streetlight' || f.name === 'powerConsumption'));
+  const numeric = kindOf(sensor.kind).fields.filter((f) => f.type === 'number' && typeof out[f.name] === 'number' && (sensor.kind !== 'streetlight' || f.name === 'powerConsumption'));
   if (numeric.length === 0) return out;
   const spec = rng.pick(numeric);
   const v = out[spec.name] as number;

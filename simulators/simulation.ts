@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { sensorTopic, type Sensor, type SensorKind } from '../domain/index.ts';
+import { kindOf, sensorTopic, type Sensor, type SensorKind } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { connectAll, publishStatus, type SimPrincipal } from './connections.ts';
 import { DueQueue } from './due-queue.ts';
@@ -29,7 +29,7 @@ export interface SimulationOptions {
   /** Simulated start, epoch ms (default now). */
   startTime?: number;
   logger: Logger;
-  /** Share of readings sent as SenML per kind (default air-quality 0.1, water-level 0.05, others 0). */
+  /** Share of readings sent as SenML per kind (default: the kind description's `simulator.senmlRate`, else 0). */
   senmlRate?: Partial<Record<SensorKind, number>>;
   /** Real milliseconds between scheduler ticks (default 200). */
   tickMs?: number;
@@ -51,7 +51,6 @@ export interface Simulation {
   readonly finished: Promise<void>;
 }
 
-const DEFAULT_SENML: Partial<Record<SensorKind, number>> = { 'air-quality': 0.1, 'water-level': 0.05 };
 /** Share of SenML fields sent in another accepted unit (mg/m3, ppm, cm …). */
 const ALT_UNIT_CHANCE = 0.3;
 /** Reporting intervals wander ±2 %, as device clocks and radio retries make them. */
@@ -99,7 +98,7 @@ export function createSimulation(o: SimulationOptions): Simulation {
   const tickMs = o.tickMs ?? 200;
   const principals: SimPrincipal[] = selectPrincipals(o.registry, o.credentials, o.sensorIds);
   const weather = createWeather(o.seed);
-  const senml = { ...DEFAULT_SENML, ...o.senmlRate };
+  const senml: Partial<Record<SensorKind, number>> = { ...o.senmlRate };
   let clients: (MqttClient | undefined)[] = [];
   const slots: Slot[] = [];
   const queue = new DueQueue(principals.reduce((n, p) => n + p.sensors.length, 0));
@@ -197,7 +196,7 @@ export function createSimulation(o: SimulationOptions): Simulation {
           rng,
           topic: sensorTopic(sensor.kind, sensor.id, 'telemetry'),
           principal: pi,
-          senmlRate: senml[sensor.kind] ?? 0,
+          senmlRate: senml[sensor.kind] ?? kindOf(sensor.kind).simulator?.senmlRate ?? 0,
           silentAfter: plan.silentAfter.get(sensor.id) ?? Infinity,
           stuck: plan.stuck.has(sensor.id),
           stuckValues: undefined,

@@ -1,16 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { isSensorKind, KIND_NAMES, kindOf } from '../../domain/index.ts';
 import type { Persistence, RuleConfig, RuleSet, ValueRef } from '../types.ts';
 import { RuleFileSchema, RuleSchemas, type DurationT, type RuleFileT } from './schema.ts';
 
 /**
- * Loads and validates rule files (RL1–RL4).
+ * Loads and validates rule files (RL1–RL5).
  * RL1 Errors name the file, the rule id (or index) and the field path, all of them at
  *     once, so an operator fixes a file in one pass: `rules.yaml: rule "x" /levels/0/above: must be number`.
  * RL2 Rule ids are unique across all files; composites may only name known rule ids.
  * RL3 A threshold level has exactly one of above / below / equals.
  * RL4 Loading is all-or-nothing: a reload that fails keeps the previous rule set.
+ * RL5 A target's kinds are registered kinds (domain/kinds). A kind description's own `rules`
+ *     load after the files, under the source `kind:{name}`; a file's rule of the same id
+ *     replaces the kind's.
  */
 export class RuleConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -73,8 +77,13 @@ export function parseRuleDocument(doc: unknown, file: string, problems: string[]
   return { rules, ...(doc.flap ? { flap: { maxTransitions: doc.flap.maxTransitions, windowMs: doc.flap.windowMinutes * 60_000 } } : {}) };
 }
 
-/** RL2 across the whole set. */
+/** RL2 across the whole set; RL5 the kinds it targets. */
 function crossCheck(rules: readonly RuleConfig[], problems: string[]): void {
+  for (const r of rules) {
+    (r.target.kinds ?? []).forEach((k, j) => {
+      if (!isSensorKind(k)) problems.push(`${r.source}: rule "${r.id}" /target/kinds/${j}: unknown kind "${k}" (one of ${KIND_NAMES.join(', ')})`);
+    });
+  }
   const seen = new Map<string, string>();
   for (const r of rules) {
     const prev = seen.get(r.id);
@@ -107,6 +116,12 @@ export function parseRules(texts: readonly { file: string; text: string }[], ver
     const got = parseRuleDocument(doc, file, problems);
     rules.push(...got.rules);
     if (got.flap) flap = got.flap;
+  }
+  // RL5: the kinds' own default rules, unless a file already defines the id.
+  const fromFiles = new Set(rules.map((r) => r.id));
+  for (const kind of KIND_NAMES) {
+    const own = (kindOf(kind).rules ?? []).filter((r) => !fromFiles.has(String(r.id)));
+    if (own.length > 0) rules.push(...parseRuleDocument({ version: 1, rules: own }, `kind:${kind}`, problems).rules);
   }
   crossCheck(rules, problems);
   if (problems.length > 0) throw new RuleConfigError(problems);

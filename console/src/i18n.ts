@@ -1,4 +1,5 @@
 import { ref, watch } from 'vue';
+import { kindInfo } from './kinds.ts';
 
 export type Lang = 'zh-TW' | 'en';
 const KEY = 'civicstream.lang';
@@ -90,4 +91,5 @@ export const KIND_LABEL: Record<string, { 'zh-TW': string; en: string }> = {
   streetlight: { 'zh-TW': '路燈', en: 'Streetlight' },
   parking: { 'zh-TW': '停車場', en: 'Parking' },
 };
-export const kindLabel = (k: string) => L(KIND_LABEL[k]) || k;
+/** The console's own short labels for the built-in kinds, else the label the server describes (console/src/kinds.ts), else the name. */
+export const kindLabel = (k: string) => L(KIND_LABEL[k] ?? kindInfo(k)?.label) || k;

@@ -4,7 +4,7 @@ import * as geomap from '@grafana/grafana-foundation-sdk/geomap';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { KINDS, KIND_NAMES } from '../../domain/index.ts';
+import { kindOf, KIND_NAMES } from '../../domain/index.ts';
 import {
   READINGS_FROM, SEVERITY_COLOURS, alertAnnotations, byDistrict, byKind, bySensor, columns, districtVariable, hideFields,
   influx, kindVariable, legend, measurementOf, newDashboard, reduce, tagVariable, thresholds, M_SENSOR_META, M_ALERTS } from './shared.ts';
@@ -19,7 +19,7 @@ import {
  * reporting interval among the kinds (3 × 600 s for water level = 30 min). Three missed
  * reports, not one, so a single late message does not paint the map red.
  */
-const SILENT_WINDOW_S = 3 * Math.max(...KIND_NAMES.map((k) => KINDS[k].defaultIntervalSeconds));
+const SILENT_WINDOW_S = 3 * Math.max(...KIND_NAMES.map((k) => kindOf(k).defaultIntervalSeconds));
 
 function sensorMap(): geomap.PanelBuilder {
   const meta = influx(
@@ -129,8 +129,8 @@ function openAlerts(): table.PanelBuilder {
 function freshness(): stat.PanelBuilder[] {
   return KIND_NAMES.map((kind) =>
     new stat.PanelBuilder()
-      .title(`${KINDS[kind].label['zh-TW']} ${KINDS[kind].label.en} · 最新資料 Last reading`)
-      .description(`預期每 ${KINDS[kind].defaultIntervalSeconds} 秒一筆 Expected every ${KINDS[kind].defaultIntervalSeconds} s (kind default).`)
+      .title(`${kindOf(kind).label['zh-TW']} ${kindOf(kind).label.en} · 最新資料 Last reading`)
+      .description(`預期每 ${kindOf(kind).defaultIntervalSeconds} 秒一筆 Expected every ${kindOf(kind).defaultIntervalSeconds} s (kind default).`)
       .span(6)
       .height(4)
       .withTarget(influx(`SELECT last("seq") AS "seq" FROM "${measurementOf(kind)}" WHERE $timeFilter AND ${byDistrict}`))

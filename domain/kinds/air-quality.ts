@@ -17,6 +17,7 @@ const PARTICLE_STUCK = { count: 60 } as const;
 export const airQuality: KindDescription = {
   kind: 'air-quality',
   label: { 'zh-TW': '空氣品質', en: 'Air quality' },
+  order: 0,
   fiwareType: 'AirQualityObserved',
   fields: [
     { name: 'pm25', type: 'number', unit: 'ug/m3', min: 0, max: 2000, plausible: [0, 500], spike: PM25_SPIKE, stuck: PARTICLE_STUCK, accepts: { 'mg/m3': mgToUg }, label: { 'zh-TW': '細懸浮微粒 PM2.5', en: 'PM2.5' } },
@@ -45,4 +46,7 @@ export const airQuality: KindDescription = {
     ];
     return rules;
   },
+  cap: { category: 'Env', event: 'air-quality', instruction: { 'zh-TW': '敏感族群應減少戶外活動，外出請配戴口罩並留意身體狀況。', en: 'Sensitive groups should reduce outdoor activity; wear a mask outdoors and watch for symptoms.' } },
+  openDataCategory: '生活安全及品質',
+  simulator: { model: 'air-quality', senmlRate: 0.1 },
 };

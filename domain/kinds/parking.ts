@@ -5,6 +5,7 @@ import type { KindDescription } from '../kind.ts';
 export const parking: KindDescription = {
   kind: 'parking',
   label: { 'zh-TW': '停車場', en: 'Parking' },
+  order: 3,
   fiwareType: 'OffStreetParking',
   fields: [
     { name: 'totalSpotNumber', type: 'number', unit: '{spaces}', min: 0, max: 100000, label: { 'zh-TW': '總車位', en: 'Total spaces' } },
@@ -50,4 +51,7 @@ export const parking: KindDescription = {
       { ruleId: 'basic.parking.full', field: 'occupiedSpotNumber', severity: 'advisory', op: 'above', threshold: capacity, label: { 'zh-TW': '停車場已滿', en: 'Parking lot full' } },
     ];
   },
+  cap: { category: 'Transport', event: 'parking', instruction: { 'zh-TW': '請改停其他停車場或搭乘大眾運輸。', en: 'Use another car park or public transport.' } },
+  openDataCategory: '交通及通訊',
+  simulator: { model: 'parking' },
 };

@@ -12,6 +12,7 @@ const hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 export const streetlight: KindDescription = {
   kind: 'streetlight',
   label: { 'zh-TW': '智慧路燈', en: 'Smart streetlight' },
+  order: 2,
   fiwareType: 'Streetlight',
   fields: [
     { name: 'powerState', type: 'string', enum: ['on', 'off', 'low', 'bootingUp'], label: { 'zh-TW': '電源狀態', en: 'Power state' } },
@@ -38,4 +39,7 @@ export const streetlight: KindDescription = {
   thresholds: () => [
     { ruleId: 'basic.light.defective', field: 'status', severity: 'warning', op: 'equals', threshold: 0, match: 'defectiveLamp', label: { 'zh-TW': '路燈燈具故障', en: 'Defective lamp' } },
   ],
+  cap: { category: 'Infra', event: 'streetlight', instruction: { 'zh-TW': '夜間行經該路段請注意行車與行人安全。', en: 'Take extra care on this road at night.' } },
+  openDataCategory: '公共資訊',
+  simulator: { model: 'streetlight' },
 };

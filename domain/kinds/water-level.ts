@@ -16,6 +16,7 @@ import type { KindDescription, ThresholdSpec } from '../kind.ts';
 export const waterLevel: KindDescription = {
   kind: 'water-level',
   label: { 'zh-TW': '水位', en: 'Water level' },
+  order: 1,
   fiwareType: 'FloodMonitoring',
   fields: [
     { name: 'currentLevel', type: 'number', unit: 'm', min: -50, max: 500, spike: 0.2, stuck: { count: 36 }, accepts: { cm: { factor: 0.01 }, mm: { factor: 0.001 } }, label: { 'zh-TW': '水位', en: 'Water stage' } },
@@ -60,4 +61,7 @@ export const waterLevel: KindDescription = {
     const cm = sensor.params.floodThresholdCm as number;
     return [{ ruleId: 'basic.water.flood', field: 'floodDepth', severity: 'warning', op: 'above', threshold: cm, label: { 'zh-TW': '道路積淹水', en: 'Road flooding' } }];
   },
+  cap: { category: 'Met', event: 'flood', instruction: { 'zh-TW': '請避開低窪地區與積淹水路段，勿涉水通行，並留意市府最新資訊。', en: 'Avoid low-lying areas and flooded roads, do not walk or drive through water, and follow the city\'s updates.' } },
+  openDataCategory: '生活安全及品質',
+  simulator: { model: (sensor) => (sensor.params.station === 'river' ? 'river' : 'road-flood'), senmlRate: 0.05 },
 };

@@ -33,18 +33,13 @@ export interface CapDefaults {
   readonly expiresMinutes: number;
   /** <contact>; default: the publisher's contact name, phone and e-mail. */
   readonly contact?: string;
-  /** <eventCode> per sensor kind. */
+  /** <eventCode> per sensor kind; a kind not named here gets `civicstream:event` = its description's `cap.event`. */
   readonly eventCodes: Readonly<Record<string, readonly { readonly valueName: string; readonly value: string }[]>>;
 }
 
 export const DEFAULT_CAP: CapDefaults = Object.freeze({
   expiresMinutes: 360,
-  eventCodes: {
-    'water-level': [{ valueName: 'civicstream:event', value: 'flood' }],
-    'air-quality': [{ valueName: 'civicstream:event', value: 'air-quality' }],
-    streetlight: [{ valueName: 'civicstream:event', value: 'streetlight' }],
-    parking: [{ valueName: 'civicstream:event', value: 'parking' }],
-  },
+  eventCodes: {},
 });
 
 /** Default: rules whose id starts with test./exercise./system./draft. get that status; advisories stay internal. */

@@ -1,4 +1,4 @@
-import { KINDS, KIND_NAMES, toTaipeiIso, type SensorKind } from '../../domain/index.ts';
+import { kindOf, KIND_NAMES, toTaipeiIso, type SensorKind } from '../../domain/index.ts';
 import { LICENSE } from '../schemas.ts';
 import type { OdContext } from './context.ts';
 import type { Reliability } from './reliability.ts';
@@ -58,6 +58,8 @@ export interface DatasetMeta {
   readonly lastModified: string | null;
   readonly distributions: readonly Distribution[];
   readonly reliability?: Reliability | undefined;
+  /** The sensor kind of a per-kind dataset: its name, label, list order (KD3) and primary fields, so clients (the console) list kinds without a copy of them. */
+  readonly kind?: { readonly name: SensorKind; readonly label: { 'zh-TW': string; en: string }; readonly order: number; readonly primaryFields: readonly string[] };
   /** The same metadata under data.gov.tw's own field names (資料集詮釋資料欄位). */
   readonly dataGovTw: Record<string, unknown>;
 }
@@ -96,13 +98,11 @@ function dataGovTw(m: Omit<DatasetMeta, 'dataGovTw'>): Record<string, unknown> {
 const FLAG_FIELD = { name: 'flags', type: 'string[]', description: { 'zh-TW': '品質旗標（空值為正常）', en: 'quality flags (empty = ok)' } };
 const TIME_FIELD = { name: 'time', type: 'date-time', description: { 'zh-TW': '量測時間（ISO 8601，+08:00）', en: 'observation time (ISO 8601, +08:00)' } };
 
-/** data.gov.tw 服務分類 per kind. */
-const CATEGORY: Record<SensorKind, string> = { 'air-quality': '生活安全及品質', 'water-level': '生活安全及品質', streetlight: '公共資訊', parking: '交通及通訊' };
 
 const related = (ctx: OdContext) => [`${ctx.baseUrl}/sta/v1.1`, `${ctx.baseUrl}/docs`, `${ctx.baseUrl}/open-data/v1/catalog.jsonld`];
 
 export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: number | undefined, reliability: Reliability | undefined, bulk: readonly BulkFile[]): DatasetMeta {
-  const d = KINDS[kind];
+  const d = kindOf(kind);
   const mine = bulk.filter((f) => f.dataset === datasetId(kind));
   const days = [...new Set(mine.map((f) => f.date))].sort();
   const latestDay = days[days.length - 1];
@@ -124,7 +124,7 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
     ],
     updateFrequency: { 'zh-TW': CONTINUOUS['zh-TW'], en: CONTINUOUS.en },
     frequencyIri: CONTINUOUS.dcat,
-    category: CATEGORY[kind],
+    category: d.openDataCategory,
     issued: days[0] ?? null,
     volume: latestDay ? (mine.find((f) => f.date === latestDay && f.format === 'csv.gz')?.rows ?? null) : null,
     provision: '原始資料',
@@ -150,6 +150,7 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
       })),
     ],
     reliability,
+    kind: { name: kind, label: d.label, order: d.order, primaryFields: d.requireAnyOf },
   };
   return { ...m, dataGovTw: dataGovTw(m) };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { KINDS, KIND_NAMES, flagNames, toTaipeiIso, type Aggregate, type SensorKind } from '../../domain/index.ts';
+import { kindOf, KIND_NAMES, flagNames, toTaipeiIso, type Aggregate, type SensorKind } from '../../domain/index.ts';
 import { stationFloodEta, warningLevelsOf } from '../../alerts/index.ts';
 import { ApiError } from '../errors.ts';
 import { unitsOf } from '../present.ts';
@@ -133,8 +133,8 @@ export const feedRoutes: FastifyPluginAsync<{ ctx: OdContext }> = async (app, { 
     const q = request.query;
     if (q.sensor !== undefined && ctx.registry.sensor(q.sensor)?.kind !== kind) throw new ApiError('UNKNOWN_SENSOR_PARAM', { parameter: 'sensor', value: q.sensor });
     if (q.district !== undefined && !ctx.registry.district(q.district)) throw new ApiError('UNKNOWN_DISTRICT', { parameter: 'district', value: q.district });
-    if (q.field !== undefined && !KINDS[kind].fields.some((f) => f.name === q.field && f.type === 'number')) {
-      throw new ApiError('UNKNOWN_FIELD', { parameter: 'field', value: q.field, kind, allowed: KINDS[kind].fields.filter((f) => f.type === 'number').map((f) => f.name) });
+    if (q.field !== undefined && !kindOf(kind).fields.some((f) => f.name === q.field && f.type === 'number')) {
+      throw new ApiError('UNKNOWN_FIELD', { parameter: 'field', value: q.field, kind, allowed: kindOf(kind).fields.filter((f) => f.type === 'number').map((f) => f.name) });
     }
     let { from, to } = resolveRange(ctx, q.from, q.to);
     if (q.period === '1d') {

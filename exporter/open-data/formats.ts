@@ -1,4 +1,4 @@
-import { KINDS, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../domain/index.ts';
+import { kindOf, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../domain/index.ts';
 import { fieldColumns, toCsv } from '../csv.ts';
 import type { OdContext } from './context.ts';
 import { publicAggregate, qualityOf } from './present.ts';
@@ -23,7 +23,7 @@ function readingsCsvHeader(kind: SensorKind): string[] {
 export const AGGREGATE_CSV_HEADER = ['sensor_id', 'sensor_name', 'period', 'start', 'epoch_ms', 'field', 'unit', 'count', 'mean', 'min', 'max', 'last'];
 
 function fieldCells(kind: SensorKind, r: Reading): (string | number)[] {
-  return KINDS[kind].fields.map((f) => r.values[f.name] ?? '');
+  return kindOf(kind).fields.map((f) => r.values[f.name] ?? '');
 }
 
 export function latestCsv(ctx: OdContext, kind: SensorKind, rows: readonly { r: Reading; s: Sensor; stale: boolean }[], bom: boolean): string {

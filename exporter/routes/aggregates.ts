@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { KINDS, numericFields, type SensorKind } from '../../domain/index.ts';
+import { KINDS, kindOf, numericFields, type SensorKind } from '../../domain/index.ts';
 import type { ApiContext } from '../context.ts';
 import { TAGS } from '../docs.ts';
 import { ApiError } from '../errors.ts';
@@ -47,7 +47,7 @@ const AggregateItem = Type.Object({
 function checkField(field: string | undefined, kind: SensorKind | undefined): void {
   if (field === undefined) return;
   const kinds = kind ? [kind] : (Object.keys(KINDS) as SensorKind[]);
-  const allowed = [...new Set(kinds.flatMap((k) => numericFields(KINDS[k])))];
+  const allowed = [...new Set(kinds.flatMap((k) => numericFields(kindOf(k))))];
   if (!allowed.includes(field)) throw new ApiError('UNKNOWN_FIELD', { parameter: 'field', value: field, ...(kind ? { kind } : {}), allowed });
 }
 

@@ -1,6 +1,7 @@
-import type { Sensor, SensorKind } from '../../domain/index.ts';
+import { kindOf, type Sensor } from '../../domain/index.ts';
 import { Rng } from '../rng.ts';
 import { airQualityModel } from './air-quality.ts';
+import { genericModel } from './generic.ts';
 import type { SensorModel, Values } from './model.ts';
 import { parkingModel } from './parking.ts';
 import { streetlightModel } from './streetlight.ts';
@@ -12,16 +13,23 @@ export type { SensorModel, Values } from './model.ts';
 export { trafficShape } from './air-quality.ts';
 export { targetOccupancy } from './parking.ts';
 
-const BY_KIND: Readonly<Record<Exclude<SensorKind, 'water-level'>, SensorModel<any>>> = {
+/** The models a kind description can name in `simulator.model`. */
+const MODELS: Readonly<Record<string, SensorModel<any>>> = {
   'air-quality': airQualityModel,
   streetlight: streetlightModel,
   parking: parkingModel,
+  river: riverModel,
+  'road-flood': roadFloodModel,
 };
 
-/** The behaviour model for a sensor; water-level splits by station type. */
+/** The behaviour model for a sensor, as its kind description names it (the generic model when it names none). */
 export function modelFor(sensor: Sensor): SensorModel<any> {
-  if (sensor.kind === 'water-level') return sensor.params.station === 'river' ? riverModel : roadFloodModel;
-  return BY_KIND[sensor.kind];
+  const ref = kindOf(sensor.kind).simulator?.model;
+  if (ref === undefined) return genericModel;
+  const name = typeof ref === 'function' ? ref(sensor) : ref;
+  const model = MODELS[name];
+  if (model === undefined) throw new Error(`kind "${sensor.kind}" names simulator model "${name}"; known: ${Object.keys(MODELS).join(', ')}`);
+  return model;
 }
 
 /** A sensor's reading source: its model, its own seeded stream, its state. */

@@ -1,5 +1,5 @@
 import type { Aggregate, Alert, AlertChange, DeadLetter, FieldValue, Reading, RejectReason, SensorKind } from '../../domain/index.ts';
-import { KINDS } from '../../domain/index.ts';
+import { KINDS, kindOf } from '../../domain/index.ts';
 import type { AggregateQuery, AlertQuery, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingSpan, ReadingSpanQuery, WindowReadingsQuery } from '../port.ts';
 import type { InfluxHttp } from './http.ts';
 import { from, ident, limitOf, rowsOf, Where } from './influxql.ts';
@@ -73,7 +73,7 @@ export class InfluxReader {
     const text: string[] = [];
     for (const m of READING_MEASUREMENTS) {
       const kind = kindOfMeasurement(m);
-      for (const f of kind ? KINDS[kind].fields : []) {
+      for (const f of kind ? kindOf(kind).fields : []) {
         for (const fn of ['first', 'last'] as const) {
           stmts.push({ field: f.name, fn });
           text.push(`SELECT ${fn}(${ident(f.name)}) FROM ${from(this.o.database, this.o.rp.raw, m)}${w} GROUP BY ${ident('sensor_id')}`);

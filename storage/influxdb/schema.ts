@@ -40,7 +40,7 @@
  */
 import { escape, Point } from '@influxdata/influxdb-client';
 import type { Aggregate, AggregatePeriod, AlertChange, DeadLetter, Reading, Sensor, SensorKind } from '../../domain/index.ts';
-import { KINDS, KIND_NAMES } from '../../domain/index.ts';
+import { kindOf, KIND_NAMES } from '../../domain/index.ts';
 
 export type Tier = 'raw' | 'agg_1m' | 'agg_1h';
 export type Precision = 'ms' | 'ns';
@@ -82,11 +82,11 @@ type Slot = readonly [name: string, key: string, type: 'number' | 'string' | 'in
 const READING_INTS = ['flags', 'received_at', 'seq'];
 const KIND_LINES = new Map<SensorKind, { readonly prefix: string; readonly slots: readonly Slot[] }>(
   KIND_NAMES.map((k) => {
-    const names = KINDS[k].fields.map((f) => f.name);
+    const names = kindOf(k).fields.map((f) => f.name);
     const clash = names.find((n) => READING_INTS.includes(n));
     if (clash) throw new Error(`kind ${k}: field "${clash}" collides with a reading field of the InfluxDB schema`);
     const slots: Slot[] = [
-      ...KINDS[k].fields.map((f): Slot => [f.name, escape.tag(f.name), f.type]),
+      ...kindOf(k).fields.map((f): Slot => [f.name, escape.tag(f.name), f.type]),
       ...READING_INTS.map((n): Slot => [n, escape.tag(n), 'int']),
     ];
     return [k, { prefix: escape.measurement(measurementOf(k)), slots: slots.sort((x, y) => (x[0] < y[0] ? -1 : 1)) }];

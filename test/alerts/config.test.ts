@@ -25,7 +25,26 @@ rules:
     label: { zh-TW: c, en: c }
 `;
 
-describe('rule files (RL1–RL4)', () => {
+describe('rule files (RL1–RL5)', () => {
+  it('RL5: a target kind must be a registered kind, named with the rule and the list of kinds', () => {
+    const text = `
+version: 1
+rules:
+  - id: lake
+    type: threshold
+    name: { zh-TW: 湖, en: Lake }
+    target: { kinds: [water-level, lake-level] }
+    field: currentLevel
+    levels:
+      - { severity: warning, above: 1, label: { zh-TW: a, en: a } }
+`;
+    assert.throws(() => parseRules([{ file: 'k.yaml', text }]), (err: unknown) => {
+      assert.ok(err instanceof RuleConfigError);
+      assert.deepEqual(err.problems, ['k.yaml: rule "lake" /target/kinds/1: unknown kind "lake-level" (one of air-quality, water-level, streetlight, parking)']);
+      return true;
+    });
+  });
+
   it('RL1/RL2/RL3: one error per problem, naming file, rule and field', () => {
     let err: RuleConfigError | undefined;
     try {

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { AnalyticsPipeline } from '../../analytics/index.ts';
 import { connectAnalytics } from '../../app/analytics-sinks.ts';
-import { KINDS, QualityFlag, parseSensorTopic, sensorTopic, type Reading } from '../../domain/index.ts';
+import { kindOf, QualityFlag, parseSensorTopic, sensorTopic, type Reading } from '../../domain/index.ts';
 import { Ingest, Journal } from '../../ingest/index.ts';
 import { Registry } from '../../registry/index.ts';
 import { DuckDbStore, StoreWriter } from '../../storage/index.ts';
@@ -19,7 +19,7 @@ const aq = [...registry.sensors()].find((s) => s.kind === 'air-quality')!;
 const MIN = 60_000;
 /** 2026-11-22T00:00:00+08:00. */
 const T0 = Date.UTC(2026, 10, 21, 16, 0, 0);
-const STUCK = KINDS['air-quality'].fields.find((f) => f.name === 'pm25')!.stuck!.count;
+const STUCK = kindOf('air-quality').fields.find((f) => f.name === 'pm25')!.stuck!.count;
 
 /**
  * QF1–QF3 through ingest, the journal, analytics and the store: the SPIKE and STUCK

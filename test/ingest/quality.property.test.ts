@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { KINDS, QualityFlag } from '../../domain/index.ts';
+import { KINDS, kindOf, QualityFlag } from '../../domain/index.ts';
 import { newQualityTrack, spikeStuckFlags, trackedFields } from '../../ingest/index.ts';
 
 const MIN = 60_000;
-const level = KINDS['water-level'].fields.find((f) => f.name === 'currentLevel')!;
-const depth = KINDS['water-level'].fields.find((f) => f.name === 'floodDepth')!;
+const level = kindOf('water-level').fields.find((f) => f.name === 'currentLevel')!;
+const depth = kindOf('water-level').fields.find((f) => f.name === 'floodDepth')!;
 const RATE = level.spike!; // m per minute
 const COUNT = level.stuck!.count;
 

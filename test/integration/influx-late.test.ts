@@ -5,7 +5,7 @@ import { Subject } from 'rxjs';
 import { readFileSync } from 'node:fs';
 import { AnalyticsPipeline, type SensedReading } from '../../analytics/index.ts';
 import { connectAnalytics } from '../../app/analytics-sinks.ts';
-import { QualityFlag, type Reading } from '../../domain/index.ts';
+import { QualityFlag } from '../../domain/index.ts';
 import { Registry } from '../../registry/index.ts';
 import { StoreWriter } from '../../storage/index.ts';
 import { newInfluxStore } from './influx-harness.ts';

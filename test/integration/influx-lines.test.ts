@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Point } from '@influxdata/influxdb-client';
 import fc from 'fast-check';
-import { KINDS, KIND_NAMES } from '../../domain/index.ts';
+import { kindOf, KIND_NAMES } from '../../domain/index.ts';
 import type { Aggregate, FieldValue, Reading, SensorKind } from '../../domain/index.ts';
 import { aggregateLine, measurementOf, readingLine } from '../../storage/influxdb/schema.ts';
 import { startInfluxd, type Influxd } from './influxd.ts';
@@ -16,7 +16,7 @@ const conv = { convertTime: (t: string | number | Date | undefined) => (t === un
 
 function pointReading(r: Reading): string | undefined {
   const p = new Point(measurementOf(r.kind)).tag('sensor_id', r.sensorId).tag('district', r.district).tag('kind', r.kind);
-  for (const f of KINDS[r.kind].fields) {
+  for (const f of kindOf(r.kind).fields) {
     const v = r.values[f.name];
     if (f.type === 'number' && typeof v === 'number') p.floatField(f.name, v);
     if (f.type === 'string' && typeof v === 'string') p.stringField(f.name, v);
@@ -43,7 +43,7 @@ const ms = fc.integer({ min: 1_500_000_000_000, max: 2_000_000_000_000 });
 
 const readingOf = (tag: fc.Arbitrary<string>): fc.Arbitrary<Reading> => fc.constantFrom(...KIND_NAMES).chain((kind: SensorKind) => {
   const values: Record<string, fc.Arbitrary<FieldValue>> = {};
-  for (const f of KINDS[kind].fields) values[f.name] = f.type === 'number' ? fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((v) => v + 0 /* -0 is stored as 0 */) : text;
+  for (const f of kindOf(kind).fields) values[f.name] = f.type === 'number' ? fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((v) => v + 0 /* -0 is stored as 0 */) : text;
   return fc.record({
     seq: fc.nat(), sensorId: tag, kind: fc.constant(kind), district: tag, ts: ms, receivedAt: ms,
     // Plain object (fast-check builds null-prototype records; the store returns ordinary ones).

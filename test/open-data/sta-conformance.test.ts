@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KINDS, toTaipeiIso, type Reading } from '../../domain/index.ts';
+import { kindOf, toTaipeiIso, type Reading } from '../../domain/index.ts';
 import { CONFORMANCE } from '../../exporter/open-data/sta/routes.ts';
 import { MIN, NOW, json, openEnv, reading, seedReadings, type Env } from './fixture.ts';
 
@@ -63,10 +63,10 @@ describe('SensorThings conformance suite (OD-S1–OD-S8)', () => {
 
   it('OD-S3 lambda any()/all() over Datastreams and nested paths', async () => {
     const pm = await sta(`Things?$filter=${encodeURIComponent("Datastreams/any(d: d/properties/field eq 'floodDepth')")}`);
-    assert.deepEqual(ids(pm), [...env.registry.sensors()].filter((s) => KINDS[s.kind].fields.some((f) => f.name === 'floodDepth')).map((s) => s.id).sort());
+    assert.deepEqual(ids(pm), [...env.registry.sensors()].filter((s) => kindOf(s.kind).fields.some((f) => f.name === 'floodDepth')).map((s) => s.id).sort());
     assert.ok(ids(pm).length >= 1 && ids(pm).length < 4);
     const allNumbers = await sta(`Things?$filter=${encodeURIComponent("Datastreams/all(d: d/unitOfMeasurement/symbol ne null)")}`);
-    const expected = [...env.registry.sensors()].filter((s) => KINDS[s.kind].fields.every((f) => f.unit)).map((s) => s.id).sort();
+    const expected = [...env.registry.sensors()].filter((s) => kindOf(s.kind).fields.every((f) => f.unit)).map((s) => s.id).sort();
     assert.deepEqual(ids(allNumbers), expected);
     const anyDs = await sta(`Things?$filter=${encodeURIComponent('Datastreams/any()')}`);
     assert.equal(anyDs.value.length, 4);
@@ -91,7 +91,7 @@ describe('SensorThings conformance suite (OD-S1–OD-S8)', () => {
     for (const r of refs.value) assert.deepEqual(Object.keys(r), ['@iot.selfLink']);
     assert.match(refs.value[0]['@iot.selfLink'], /\/sta\/v1\.1\/Things\('/);
     const ds = await sta("Things('aq-zl-001')/Datastreams/$ref");
-    assert.equal(ds.value.length, KINDS['air-quality'].fields.length);
+    assert.equal(ds.value.length, kindOf('air-quality').fields.length);
     const one = await sta("Datastreams('aq-zl-001:pm25')/Thing/$ref");
     assert.deepEqual(Object.keys(one), ['@iot.selfLink']);
     assert.match(one['@iot.selfLink'], /Things\('aq-zl-001'\)$/);
@@ -121,7 +121,7 @@ describe('SensorThings conformance suite (OD-S1–OD-S8)', () => {
       n += page.value.length;
       link = page['@iot.nextLink'];
     }
-    assert.equal(n, KINDS['air-quality'].fields.length);
+    assert.equal(n, kindOf('air-quality').fields.length);
   });
 
   /** Every item of a collection: the first page inline, the rest by following @iot.nextLink to the end. */
@@ -205,13 +205,13 @@ describe('SensorThings conformance suite (OD-S1–OD-S8)', () => {
     }
     assert.equal(new Set(all).size, all.length, 'no observation twice');
     const from = Date.parse('2026-11-22T10:00:00+08:00');
-    const expected = env.readings.filter((r) => r.ts >= from && r.ts <= NOW).reduce((n, r) => n + Object.keys(r.values).filter((k) => KINDS[r.kind].fields.some((f) => f.name === k)).length, 0);
+    const expected = env.readings.filter((r) => r.ts >= from && r.ts <= NOW).reduce((n, r) => n + Object.keys(r.values).filter((k) => kindOf(r.kind).fields.some((f) => f.name === k)).length, 0);
     assert.equal(all.length, expected);
   });
 
   it('OD-S9 Datastream phenomenonTime/resultTime: first/last Observation per Datastream, absent without Observations', async () => {
     const all = await sta('Datastreams?$top=1000');
-    assert.equal(all.value.length, [...env.registry.sensors()].reduce((n, s) => n + KINDS[s.kind].fields.length, 0));
+    assert.equal(all.value.length, [...env.registry.sensors()].reduce((n, s) => n + kindOf(s.kind).fields.length, 0));
     let present = 0;
     for (const d of all.value) {
       const want = expectedSpan(env.readings, d['@iot.id']);

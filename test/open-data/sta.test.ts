@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KINDS } from '../../domain/index.ts';
+import { kindOf } from '../../domain/index.ts';
 import { MIN, NOW, json, openEnv, type Env } from './fixture.ts';
 
 /** STA 1.1 §9.2: every entity has @iot.id and an absolute @iot.selfLink; navigation links end with the nav name. */
@@ -30,7 +30,7 @@ describe('SensorThings API v1.1', () => {
     assert.deepEqual([t.properties.city, t.properties.township, t.properties.stationID], ['桃園市', '中壢區', 'aq-zl-001']);
     assert.ok(t.properties.authority);
     const ds = await json(await sta("Things('aq-zl-001')/Datastreams"));
-    assert.equal(ds.value.length, KINDS['air-quality'].fields.length);
+    assert.equal(ds.value.length, kindOf('air-quality').fields.length);
     const pm = ds.value.find((d: any) => d['@iot.id'] === 'aq-zl-001:pm25');
     assertEntity(pm, ['Thing', 'Sensor', 'ObservedProperty', 'Observations']);
     assert.deepEqual(pm.unitOfMeasurement.symbol, 'ug/m3');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KINDS, parseTime, type FieldValue, type Sensor } from '../../domain/index.ts';
+import { kindOf, parseTime, type FieldValue, type Sensor } from '../../domain/index.ts';
 import { Registry } from '../../registry/index.ts';
 
 /**
@@ -28,7 +28,7 @@ export function payloadProblems(sensor: Sensor, body: unknown): string[] {
 }
 
 export function valueProblems(sensor: Sensor, values: Record<string, unknown>): string[] {
-  const desc = KINDS[sensor.kind];
+  const desc = kindOf(sensor.kind);
   const problems: string[] = [];
   for (const [name, v] of Object.entries(values)) {
     const spec = desc.fields.find((f) => f.name === name);
@@ -55,7 +55,7 @@ export function valueProblems(sensor: Sensor, values: Record<string, unknown>): 
 /** Decodes a SenML pack (RFC 8428) into canonical field values using the kind's accepted units. */
 export function decodeSenml(sensor: Sensor, records: unknown): { t: number; values: Record<string, FieldValue> } {
   if (!Array.isArray(records) || records.length === 0) throw new Error('SenML pack must be a non-empty array');
-  const desc = KINDS[sensor.kind];
+  const desc = kindOf(sensor.kind);
   let bn = '';
   let bt = 0;
   const values: Record<string, FieldValue> = {};

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { KINDS } from '../../domain/index.ts';
+import { KINDS, kindOf } from '../../domain/index.ts';
 import type { KindDescription, SensorKind } from '../../domain/index.ts';
 import { DuckDbStore } from '../../storage/duckdb/index.ts';
 import { storeContract } from './contract.ts';
@@ -54,6 +54,7 @@ describe('DuckDbStore specifics', () => {
     const waterQuality = {
       kind: 'water-quality' as SensorKind,
       label: { 'zh-TW': '水質', en: 'Water quality' },
+      order: 9,
       fiwareType: 'WaterQualityObserved',
       fields: [
         { name: 'pH', type: 'number', label: { 'zh-TW': '酸鹼值', en: 'pH' } },
@@ -64,6 +65,8 @@ describe('DuckDbStore specifics', () => {
       defaultIntervalSeconds: 600,
       paramsSchema: Type.Object({}),
       thresholds: () => [],
+      cap: { category: 'Env', event: 'water-quality', instruction: { 'zh-TW': '請暫停取用。', en: 'Do not use the water for now.' } },
+      openDataCategory: '生活安全及品質',
     } satisfies KindDescription;
     const store = fileStore('fifth.duckdb', { kinds: [...Object.values(KINDS), waterQuality] });
     await store.open();
@@ -78,7 +81,7 @@ describe('DuckDbStore specifics', () => {
   });
 
   it('a field added to a kind description is added to the existing table at open', async () => {
-    const aq = KINDS['air-quality'];
+    const aq = kindOf('air-quality');
     const older = { ...aq, fields: aq.fields.filter((f) => f.name !== 'so2') };
     const before = fileStore('migrate.duckdb', { kinds: [older] });
     await before.open();

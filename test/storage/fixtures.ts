@@ -1,4 +1,4 @@
-import { KINDS, QualityFlag } from '../../domain/index.ts';
+import { kindOf, QualityFlag } from '../../domain/index.ts';
 import type { Aggregate, Alert, AlertChange, DeadLetter, FieldValue, Reading, RejectReason, SensorKind } from '../../domain/index.ts';
 
 /** 2026-11-22T11:00:00.000+08:00 — a whole hour, so minute and hour windows align. */
@@ -22,7 +22,7 @@ export function reading(
   values: Record<string, FieldValue>,
   extra: { district?: string; flags?: number; seq?: number } = {},
 ): Reading {
-  const fields = new Map(KINDS[kind].fields.map((f) => [f.name, f.type]));
+  const fields = new Map(kindOf(kind).fields.map((f) => [f.name, f.type]));
   for (const [name, v] of Object.entries(values)) {
     const type = fields.get(name);
     if (!type) throw new Error(`fixture: ${kind} has no field ${name}`);

@@ -18,7 +18,7 @@ export async function startApp(overrides: Record<string, unknown> = {}) {
   const config = loadConfig({}, { dataDir, 'mqtt.port': 0, 'mqtt.publicWsPort': 0, 'http.port': 0, 'simulate.enabled': false, 'analytics.tickMs': 100, 'log.level': 'silent', ...overrides });
   const app = new App(config, pino({ level: 'silent' }));
   const info = await app.start();
-  const credentials = JSON.parse(readFileSync(path.join(dataDir, 'simulator', 'credentials.json'), 'utf8')) as Credentials;
+  const credentials = JSON.parse(readFileSync(path.join(config.dataDir, 'simulator', 'credentials.json'), 'utf8')) as Credentials;
   // A real staff token (viewer) for staff-only routes: alerts (AL9), dead letters (OD-P1).
   const viewerToken = (await addStaff(app.alerts.store, 'test-viewer', 'viewer', Date.now())).token;
   return {

@@ -1,5 +1,6 @@
 import { shallowRef } from 'vue';
 import { api } from '../http.ts';
+import { kindInfo } from '../kinds.ts';
 
 export interface Sensor {
   id: string; kind: string; name: { 'zh-TW': string; en: string }; district: { code: string; name: { 'zh-TW': string; en: string } };
@@ -51,7 +52,8 @@ export async function loadQuality(): Promise<void> {
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();
-export const primaryField = (s: Sensor) => (s.kind === 'water-level' ? (s.params.station === 'river' ? 'currentLevel' : 'floodDepth') : s.kind === 'air-quality' ? 'pm25' : s.kind === 'parking' ? 'availableSpotNumber' : 'powerConsumption');
+/** The field a list shows first: per built-in kind, else the first primary field the server describes for the kind. */
+export const primaryField = (s: Sensor): string => (s.kind === 'water-level' ? (s.params.station === 'river' ? 'currentLevel' : 'floodDepth') : s.kind === 'air-quality' ? 'pm25' : s.kind === 'parking' ? 'availableSpotNumber' : s.kind === 'streetlight' ? 'powerConsumption' : (kindInfo(s.kind)?.primaryFields[0] ?? ''));
 export const UNITS: Record<string, string> = { currentLevel: 'm', floodDepth: 'cm', pm25: 'µg/m³', pm10: 'µg/m³', availableSpotNumber: '', powerConsumption: 'W' };
 
 export function warningLines(s: Sensor, lang: string): { label: string; value: number; color: string }[] {

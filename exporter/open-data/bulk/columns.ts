@@ -1,4 +1,4 @@
-import { KINDS, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../../domain/index.ts';
+import { kindOf, toTaipeiIso, type Reading, type Sensor, type SensorKind } from '../../../domain/index.ts';
 import { toCsv } from '../../csv.ts';
 import type { Privacy } from '../privacy.ts';
 import { qualityOf } from '../present.ts';
@@ -45,7 +45,7 @@ export function readingColumns(kind: SensorKind): BulkColumn[] {
     { name: 'lon', datatype: 'double', unit: 'deg', zh: '經度（WGS84，公開位置）', en: 'longitude (WGS84, public location)' },
     { name: 'time', datatype: 'dateTime', zh: '量測時間（ISO 8601，+08:00）', en: 'observation time (ISO 8601, +08:00)' },
     { name: 'epoch_ms', datatype: 'long', unit: 'ms', zh: '量測時間（Unix 毫秒）', en: 'observation time (Unix ms)' },
-    ...KINDS[kind].fields.map((f): BulkColumn => ({ name: snake(f.name), datatype: f.type === 'number' ? 'double' : 'string', ...(f.unit ? { unit: f.unit } : {}), zh: f.label['zh-TW'], en: f.label.en })),
+    ...kindOf(kind).fields.map((f): BulkColumn => ({ name: snake(f.name), datatype: f.type === 'number' ? 'double' : 'string', ...(f.unit ? { unit: f.unit } : {}), zh: f.label['zh-TW'], en: f.label.en })),
     { name: 'quality', datatype: 'string', zh: '品質（ok 或以 | 分隔的旗標）', en: 'quality (ok or flags joined by |)' },
   ];
 }
@@ -53,7 +53,7 @@ export function readingColumns(kind: SensorKind): BulkColumn[] {
 /** One page of a kind's readings as bulk CSV rows (CRLF, RFC 4180); the header only when asked. */
 export function readingRowsCsv(kind: SensorKind, rows: readonly Reading[], sensor: Sensor | undefined, privacy: Privacy, header: boolean, bom: boolean): string {
   const loc = sensor ? privacy.location(sensor) : undefined;
-  const fields = KINDS[kind].fields;
+  const fields = kindOf(kind).fields;
   const out = rows.map((r) => [r.sensorId, r.district, loc?.lat ?? '', loc?.lon ?? '', toTaipeiIso(r.ts), r.ts, ...fields.map((f) => r.values[f.name] ?? ''), qualityOf(r.flags)]);
   return toCsv(out, readingColumns(kind).map((c) => c.name), { header, bom: bom && header });
 }

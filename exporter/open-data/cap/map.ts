@@ -1,4 +1,4 @@
-import { KINDS, TAIPEI_OFFSET_MS, type Alert, type DistrictBoundary, type LocalizedText, type SensorKind } from '../../../domain/index.ts';
+import { kindOf, TAIPEI_OFFSET_MS, type Alert, type DistrictBoundary, type LocalizedText } from '../../../domain/index.ts';
 import type { OdContext } from '../context.ts';
 import { unitOf } from '../present.ts';
 
@@ -18,19 +18,10 @@ function ident(s: string): string {
   return s.replace(/[^A-Za-z0-9._:@-]/g, '-');
 }
 
-/** CAP category per kind: flood is Met ("Meteorological, inc. flood", CAP 1.2 §3.2.2). */
-const CATEGORY: Record<SensorKind, string> = { 'air-quality': 'Env', 'water-level': 'Met', streetlight: 'Infra', parking: 'Transport' };
 /** Our three levels → CAP severity / urgency. A sensor measured it, so certainty is Observed. */
 const SEVERITY = { critical: 'Severe', warning: 'Moderate', advisory: 'Minor' } as const;
 const URGENCY = { critical: 'Immediate', warning: 'Expected', advisory: 'Future' } as const;
 
-/** Default <instruction> per kind when the rule gives none (zh-TW first, OD-A2). */
-const INSTRUCTION: Record<SensorKind, LocalizedText> = {
-  'water-level': { 'zh-TW': '請避開低窪地區與積淹水路段，勿涉水通行，並留意市府最新資訊。', en: 'Avoid low-lying areas and flooded roads, do not walk or drive through water, and follow the city\'s updates.' },
-  'air-quality': { 'zh-TW': '敏感族群應減少戶外活動，外出請配戴口罩並留意身體狀況。', en: 'Sensitive groups should reduce outdoor activity; wear a mask outdoors and watch for symptoms.' },
-  streetlight: { 'zh-TW': '夜間行經該路段請注意行車與行人安全。', en: 'Take extra care on this road at night.' },
-  parking: { 'zh-TW': '請改停其他停車場或搭乘大眾運輸。', en: 'Use another car park or public transport.' },
-};
 const CLEARED: LocalizedText = { 'zh-TW': '警戒已解除，請持續留意市府最新資訊。', en: 'The alert has been cleared; keep following the city\'s updates.' };
 
 /** Taiwan's CAP platform names district codes by the code table they come from (NCDR: Taiwan_Geocode_103). */
@@ -100,16 +91,17 @@ export function capOf(ctx: OdContext, a: Alert, docUrl: string): CapAlert {
     const km = Math.max(0.5, ctx.privacy.uncertaintyMetres(s) / 1000);
     circle = `${p.lat},${p.lon} ${km}`;
   }
-  const label = KINDS[a.kind].label;
+  const kind = kindOf(a.kind);
+  const label = kind.label;
   const areaName = (lang: 'zh-TW' | 'en') => [district ? district.name[lang] : a.district, s ? s.name[lang] : undefined].filter(Boolean).join(' ');
   const info = (lang: 'zh-TW' | 'en'): CapInfo => ({
     language: lang === 'en' ? 'en-US' : 'zh-TW',
-    category: CATEGORY[a.kind],
+    category: kind.cap.category,
     event: lang === 'en' ? `${label.en} alert` : `${label['zh-TW']}示警`,
     urgency: msgType === 'Cancel' ? 'Past' : URGENCY[a.severity],
     severity: msgType === 'Cancel' ? 'Minor' : SEVERITY[a.severity],
     certainty: 'Observed',
-    eventCode: [...(profile?.eventCodes ?? ctx.cap.eventCodes[a.kind] ?? [])],
+    eventCode: [...(profile?.eventCodes ?? ctx.cap.eventCodes[a.kind] ?? [{ valueName: 'civicstream:event', value: kind.cap.event }])],
     effective: capTime(when),
     // OD-A1: every message says when it stops being in force; the rule may set its own span.
     expires: capTime(when + (profile?.expiresMinutes ?? ctx.cap.expiresMinutes) * 60_000),
@@ -118,7 +110,7 @@ export function capOf(ctx: OdContext, a: Alert, docUrl: string): CapAlert {
     description: lang === 'en'
       ? `${a.field} = ${a.value} ${unit} (threshold ${a.threshold} ${unit}) at ${areaName('en')}.`
       : `${areaName('zh-TW')}：${a.field} 量測值 ${a.value} ${unit}（門檻 ${a.threshold} ${unit}）。`,
-    instruction: (msgType === 'Cancel' ? CLEARED : (profile?.instruction ?? INSTRUCTION[a.kind]))[lang],
+    instruction: (msgType === 'Cancel' ? CLEARED : (profile?.instruction ?? kind.cap.instruction))[lang],
     web: docUrl,
     contact: profile?.contact ?? ctx.cap.contact ?? [ctx.publisher.contactName, ctx.publisher.contactPhone, ctx.publisher.contactEmail].filter(Boolean).join(' '),
     parameters: [

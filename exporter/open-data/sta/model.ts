@@ -1,4 +1,4 @@
-import { KINDS, KIND_NAMES, toTaipeiIso, type FieldSpec, type Reading, type Sensor, type SensorKind } from '../../../domain/index.ts';
+import { kindOf, KIND_NAMES, toTaipeiIso, type FieldSpec, type Reading, type Sensor, type SensorKind } from '../../../domain/index.ts';
 import type { OdContext } from '../context.ts';
 import { datasetId } from '../datasets.ts';
 import { flagLabel } from '../present.ts';
@@ -89,7 +89,7 @@ export class Graph {
   thing(s: Sensor): Entity {
     return this.mk('Things', s.id, {
       name: s.name['zh-TW'],
-      description: `${s.name.en} (${KINDS[s.kind].label.en})`,
+      description: `${s.name.en} (${kindOf(s.kind).label.en})`,
       properties: {
         city: this.ctx.publisher.city['zh-TW'], cityEn: this.ctx.publisher.city.en,
         township: s.district.name['zh-TW'], townshipEn: s.district.name.en, townshipCode: s.district.code,
@@ -117,7 +117,7 @@ export class Graph {
   }
 
   sensorOf(kind: SensorKind): Entity {
-    const d = KINDS[kind];
+    const d = kindOf(kind);
     return this.mk('Sensors', kind, {
       name: d.label['zh-TW'], description: `${d.label.en} sensors (FIWARE ${d.fiwareType})`,
       encodingType: 'text/html', metadata: `${this.ctx.baseUrl}/open-data/v1/datasets/${datasetId(kind)}`,
@@ -126,8 +126,8 @@ export class Graph {
 
   observedProperty(kind: SensorKind, f: FieldSpec): Entity {
     return this.mk('ObservedProperties', `${kind}:${f.name}`, {
-      name: f.label['zh-TW'], description: f.label.en, definition: `urn:civicstream:observed-property:${KINDS[kind].fiwareType}:${f.name}`,
-      properties: { field: f.name, fiwareType: KINDS[kind].fiwareType },
+      name: f.label['zh-TW'], description: f.label.en, definition: `urn:civicstream:observed-property:${kindOf(kind).fiwareType}:${f.name}`,
+      properties: { field: f.name, fiwareType: kindOf(kind).fiwareType },
     }, { kind, field: f });
   }
 
@@ -174,9 +174,9 @@ export class Graph {
       case 'Locations': for (const s of this.sensors()) yield this.location(s); return;
       case 'HistoricalLocations': for (const s of this.sensors()) yield this.historicalLocation(s); return;
       case 'FeaturesOfInterest': for (const s of this.sensors()) yield this.feature(s); return;
-      case 'Datastreams': for (const s of this.sensors()) for (const f of KINDS[s.kind].fields) yield this.datastream(s, f); return;
+      case 'Datastreams': for (const s of this.sensors()) for (const f of kindOf(s.kind).fields) yield this.datastream(s, f); return;
       case 'Sensors': for (const k of KIND_NAMES) yield this.sensorOf(k); return;
-      case 'ObservedProperties': for (const k of KIND_NAMES) for (const f of KINDS[k].fields) yield this.observedProperty(k, f); return;
+      case 'ObservedProperties': for (const k of KIND_NAMES) for (const f of kindOf(k).fields) yield this.observedProperty(k, f); return;
     }
   }
 
@@ -192,12 +192,12 @@ export class Graph {
       case 'Sensors': return (KIND_NAMES as string[]).includes(id) ? this.sensorOf(id as SensorKind) : undefined;
       case 'ObservedProperties': {
         if (!b || !(KIND_NAMES as string[]).includes(a)) return undefined;
-        const f = KINDS[a as SensorKind].fields.find((x) => x.name === b);
+        const f = kindOf(a as SensorKind).fields.find((x) => x.name === b);
         return f ? this.observedProperty(a as SensorKind, f) : undefined;
       }
       case 'Datastreams': {
         const s = b ? this.ctx.registry.sensor(a) : undefined;
-        const f = s ? KINDS[s.kind].fields.find((x) => x.name === b) : undefined;
+        const f = s ? kindOf(s.kind).fields.find((x) => x.name === b) : undefined;
         return s && f ? this.datastream(s, f) : undefined;
       }
     }
@@ -207,7 +207,7 @@ export class Graph {
   datastreamsOf(e: Entity): Entity[] {
     const m = e[META];
     if (m.set === 'Datastreams') return [e];
-    if (m.set === 'FeaturesOfInterest' && m.sensor) return KINDS[m.sensor.kind].fields.map((f) => this.datastream(m.sensor!, f));
+    if (m.set === 'FeaturesOfInterest' && m.sensor) return kindOf(m.sensor.kind).fields.map((f) => this.datastream(m.sensor!, f));
     return [];
   }
 
@@ -218,12 +218,12 @@ export class Graph {
     switch (`${m.set}/${nav}`) {
       case 'Things/Locations': case 'HistoricalLocations/Locations': return [this.location(s!)];
       case 'Things/HistoricalLocations': case 'Locations/HistoricalLocations': return [this.historicalLocation(s!)];
-      case 'Things/Datastreams': return KINDS[s!.kind].fields.map((f) => this.datastream(s!, f));
+      case 'Things/Datastreams': return kindOf(s!.kind).fields.map((f) => this.datastream(s!, f));
       case 'Locations/Things': return [this.thing(s!)];
       case 'HistoricalLocations/Thing': case 'Datastreams/Thing': return this.thing(s!);
       case 'Datastreams/Sensor': return this.sensorOf(s!.kind);
       case 'Datastreams/ObservedProperty': return this.observedProperty(s!.kind, m.field!);
-      case 'Sensors/Datastreams': return [...this.sensors()].filter((x) => x.kind === m.kind).flatMap((x) => KINDS[x.kind].fields.map((f) => this.datastream(x, f)));
+      case 'Sensors/Datastreams': return [...this.sensors()].filter((x) => x.kind === m.kind).flatMap((x) => kindOf(x.kind).fields.map((f) => this.datastream(x, f)));
       case 'ObservedProperties/Datastreams': return [...this.sensors()].filter((x) => x.kind === m.kind).map((x) => this.datastream(x, m.field!));
       case 'Observations/Datastream': return this.datastream(s!, m.field!);
       case 'Observations/FeatureOfInterest': return this.feature(s!);

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
-import { flagNames, KINDS, toTaipeiIso, type Reading } from '../../../domain/index.ts';
+import { flagNames, kindOf, toTaipeiIso, type Reading } from '../../../domain/index.ts';
 import type { Registry } from '../../../registry/index.ts';
 import { flagLabel } from '../present.ts';
 import type { PublishFn } from '../public-mqtt.ts';
@@ -44,7 +44,7 @@ function datastreamOf(registry: Registry, filter: string): { sensorId: string; f
   if (!m) return undefined;
   const [sensorId = '', field = '', extra] = m[1]!.replace(/''/g, "'").split(':');
   const s = extra === undefined ? registry.sensor(sensorId) : undefined;
-  return s && KINDS[s.kind].fields.some((f) => f.name === field) ? { sensorId, field } : undefined;
+  return s && kindOf(s.kind).fields.some((f) => f.name === field) ? { sensorId, field } : undefined;
 }
 
 /**

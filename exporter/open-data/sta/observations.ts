@@ -1,4 +1,4 @@
-import { KINDS, type Reading } from '../../../domain/index.ts';
+import { kindOf, type Reading } from '../../../domain/index.ts';
 import type { OdContext } from '../context.ts';
 import { compareForOrder, evaluate, timeBounds, truthy } from './filter-eval.ts';
 import { META, splitId, type Entity, type Graph } from './model.ts';
@@ -131,7 +131,7 @@ export async function observationsOf(ctx: OdContext, g: Graph, datastreams: read
 export async function observationById(ctx: OdContext, g: Graph, id: string): Promise<Entity | undefined> {
   const [sensorId, field, ts] = splitId(id);
   const s = sensorId ? ctx.registry.sensor(sensorId) : undefined;
-  const f = s ? KINDS[s.kind].fields.find((x) => x.name === field) : undefined;
+  const f = s ? kindOf(s.kind).fields.find((x) => x.name === field) : undefined;
   const t = Number(ts);
   if (!s || !f || !/^\d{1,16}$/.test(ts ?? '')) return undefined;
   const [r] = await ctx.store.readings({ sensorId: s.id, from: t, to: t + 1, limit: 1 });
