@@ -1,5 +1,5 @@
 import type { Aggregate, Reading } from '../domain/index.ts';
-import { PERIOD_MS } from '../domain/index.ts';
+import { PERIOD_MS, isSensorKind } from '../domain/index.ts';
 import { DistrictMerger, emitSensor } from './emit.ts';
 import { AnalyticsError } from './errors.ts';
 import { HOUR_OFF, SensorWindows } from './sensor-windows.ts';
@@ -170,8 +170,8 @@ export class Aggregator {
   private sensorFor(r: Reading): SensorWindows {
     let acc = this.sensors.get(r.sensorId);
     if (acc === undefined) {
+      if (!isSensorKind(r.kind)) throw new AnalyticsError('UNKNOWN_KIND', `${r.sensorId}: ${String(r.kind)}`);
       const layout = layoutOf(r.kind);
-      if (layout === undefined) throw new AnalyticsError('UNKNOWN_KIND', `${r.sensorId}: ${String(r.kind)}`);
       acc = new SensorWindows(r.sensorId, layout, r.district, this.initialSlots);
       this.sensors.set(r.sensorId, acc);
     } else if (acc.layout.kind !== r.kind) {
