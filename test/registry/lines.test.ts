@@ -115,7 +115,7 @@ describe('NDJSON registry for large fleets (RG8)', () => {
         const text = err.problems.join('\n');
         assert.match(text, /line 3 \(a\) duplicate sensor id/);
         assert.match(text, /line 4: JSON/);
-        assert.match(text, /line 6: sensor \/kind/);
+        assert.match(text, /line 6 \(b\)\/kind unknown kind "toaster"/); // named by the kind registry (KD2), not a schema enum
         assert.match(text, /line 7 \(c\)\/district unknown district code "nowhere"/);
         return true;
       },
