@@ -114,8 +114,7 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
       'zh-TW': `本市${d.label['zh-TW']}感測器的即時與歷史量測值、每分鐘／每小時／每日統計。欄位依 FIWARE ${d.fiwareType} 命名，每筆資料附品質旗標。`,
       en: `Live and historical readings of the city's ${d.label.en.toLowerCase()} sensors, with 1-minute, 1-hour and 1-day aggregates. Fields follow FIWARE ${d.fiwareType}; every value carries quality flags.`,
     },
-    publisher: ctx.publisher.agency,
-    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail, ...(ctx.publisher.contactPhone ? { phone: ctx.publisher.contactPhone } : {}) },
+    ...publisherOf(ctx),
     fields: [
       { name: 'sensor_id', type: 'string', description: { 'zh-TW': '感測器代碼', en: 'sensor id' } },
       TIME_FIELD,
@@ -155,6 +154,12 @@ export function kindDataset(ctx: OdContext, kind: SensorKind, lastModified: numb
   return { ...m, dataGovTw: dataGovTw(m) };
 }
 
+/** The publishing agency and its contact, the same on every dataset. */
+function publisherOf(ctx: OdContext) {
+  const p = ctx.publisher;
+  return { publisher: p.agency, contact: { name: p.contactName, email: p.contactEmail, ...(p.contactPhone ? { phone: p.contactPhone } : {}) } };
+}
+
 export function alertsDataset(ctx: OdContext, lastModified: number | undefined): DatasetMeta {
   const m = {
     id: ALERTS_DATASET,
@@ -163,8 +168,7 @@ export function alertsDataset(ctx: OdContext, lastModified: number | undefined):
       'zh-TW': '感測器觸發之公開示警，採 OASIS CAP 1.2 格式，含中英文內容與影響範圍；僅發布正式（Actual）示警。',
       en: 'Public alerts raised from sensor data, as OASIS CAP 1.2 with zh-TW and English info blocks and an area; only Actual alerts are published.',
     },
-    publisher: ctx.publisher.agency,
-    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail, ...(ctx.publisher.contactPhone ? { phone: ctx.publisher.contactPhone } : {}) },
+    ...publisherOf(ctx),
     fields: [
       { name: 'identifier', type: 'string', description: { 'zh-TW': '示警代碼', en: 'CAP identifier' } },
       { name: 'sent', type: 'date-time', description: { 'zh-TW': '發布時間', en: 'sent time' } },
@@ -205,8 +209,7 @@ export function qualityDataset(ctx: OdContext, lastModified: number | undefined)
       'zh-TW': '每個感測器與每類資料（feed）的完整率、上線率與延遲，由已儲存之資料（含遲到資料）計算：完整率 = 已儲存筆數 ÷ 依回報間隔應收筆數；上線率 = 有資料的小時數 ÷ 區間小時數；延遲 = 裝置時間至接收時間。區間以 hours 參數指定（1–720 小時，預設 24），kind 參數可只取一類。',
       en: 'Completeness, uptime and latency per sensor and per feed (kind), computed from the stored readings, late ones included: completeness = stored ÷ expected from the sensor\'s interval; uptime = hours with data ÷ hours; latency = device time → receive time. The range is the `hours` parameter (1–720, default 24); `kind` selects one feed.',
     },
-    publisher: ctx.publisher.agency,
-    contact: { name: ctx.publisher.contactName, email: ctx.publisher.contactEmail, ...(ctx.publisher.contactPhone ? { phone: ctx.publisher.contactPhone } : {}) },
+    ...publisherOf(ctx),
     fields: [
       f('sensorId', 'string', '感測器代碼（feeds 中為 kind）', 'sensor id (kind in feeds)'),
       f('kind', 'string', '感測器類別', 'sensor kind'),
