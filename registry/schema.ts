@@ -12,7 +12,8 @@ export const Boundary = Type.Union([
   Type.Object({ type: Type.Literal('MultiPolygon'), coordinates: Type.Array(Type.Array(Ring, { minItems: 1, maxItems: 100 }), { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
 ]);
 
-export const DistrictDoc = Type.Object({ code: Type.String({ minLength: 1 }), name: Localized, boundary: Type.Optional(Boundary) }, { additionalProperties: false });
+/** A district code is an identifier like a sensor id (MOI codes are 8 digits): it becomes a storage tag and a topic-free key, so no quoting character can reach them. */
+export const DistrictDoc = Type.Object({ code: Id, name: Localized, boundary: Type.Optional(Boundary) }, { additionalProperties: false });
 
 export const GatewayDoc = Type.Object(
   {

@@ -36,8 +36,13 @@ const tagChars = ['a', 'Z', '0', ',', ' ', '=', '"', '\\', '中', '𠮷'];
 const tagOf = (chars: string[]) => fc.string({ unit: fc.constantFrom(...chars), minLength: 1, maxLength: 12 }).filter((s) => !s.endsWith('\\'));
 /** Point escapes \n and \t in tags as "\\n"/"\\t", which servers store literally: fine for equality, not for round trips. */
 const tagText = tagOf([...tagChars, '\n', '\t']);
-/** What identifiers can hold (sensor ids are [A-Za-z0-9._-] by T6; district codes and rule ids are similar). */
-const tagSafe = tagOf(tagChars);
+/**
+ * Hostile, but no backslash: identifiers (sensor ids by T6, district codes by the registry schema) are
+ * [A-Za-z0-9._-], so a tag never holds one. influxd 1.x parses a tag's backslash before an escaped
+ * character (or at its end) as an escape of its own when the line also has a newline in a string
+ * field, so such a point is lost: e.g. district `\ \,` with status "\n" (found by this property).
+ */
+const tagSafe = tagOf(tagChars.filter((c) => c !== '\\'));
 const text = fc.string({ unit: fc.constantFrom('x', ' ', '"', '\\', '\n', ',', '=', '水', '🙂'), maxLength: 16 });
 const ms = fc.integer({ min: 1_500_000_000_000, max: 2_000_000_000_000 });
 

@@ -32,6 +32,13 @@ sensors:
       return true;
     });
   });
+
+  it('refuses a district code that is not an identifier (it becomes a storage tag)', () => {
+    for (const code of ['68 000020', 'a\\\\b', 'a,b', 'a"b']) {
+      const yaml = `districts:\n  - { code: ${JSON.stringify(code)}, name: { zh-TW: 甲, en: A } }\nsensors: []\n`;
+      assert.throws(() => Registry.parse(yaml, 'r.yaml'), (err: unknown) => err instanceof RegistryError && err.problems.some((p) => p.includes('/districts/0/code')), code);
+    }
+  });
 });
 
 describe('civicstream sensors add | rotate-secret', () => {
