@@ -76,6 +76,8 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string, admin: Ad
   const https = apiHttps(config); // issue 12: HTTPS for the API when tls is configured
   // OD-S10: the STA MQTT endpoint serverSettings names, once the public WebSocket listener is bound.
   const wsPort = app.listening?.wsPort;
+  // AL9/AL10: one publication policy for the staff list and the open-data gate (drills are Exercise).
+  const published = publication(app.alerts.engine, (id) => app.registry.sensor(id));
   const staMqttUrl = wsPort === undefined ? undefined : (config.openData.staMqttUrl ?? `ws://${URL.canParse(baseUrl) ? new URL(baseUrl).hostname : '127.0.0.1'}:${wsPort}/mqtt`);
   return {
     host: config.bind,
@@ -86,7 +88,7 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string, admin: Ad
     health: () => app.health(),
     metrics,
     sensorStatus: (id) => app.ingest.sensorStatus(id),
-    alertMeta: publication(app.alerts.engine, (id) => app.registry.sensor(id)).meta, // AL9: staff see public/capStatus on every alert
+    alertMeta: published.meta, // AL9: staff see public/capStatus on every alert
     logger,
     // AL9/OD-P1/OD-P2/OD-P5: staff-only routes check tokens (one guard); every route family has a rate limit.
     verifyStaff: (token) => verifyToken(app.alerts.store, token),
@@ -106,7 +108,7 @@ export function apiOptions(app: App, bulkDir: string, baseUrl: string, admin: Ad
             bulkDir,
             ...(staMqttUrl ? { staMqtt: { endpoints: [staMqttUrl] } } : {}),
             // CAP gate (AL9): only rules marked public, only status Actual, with each rule's CAP content (OD-A2).
-            alertPolicy: publication(app.alerts.engine, (id) => app.registry.sensor(id)), // AL10: drill sensors' alerts are Exercise
+            alertPolicy: published, // AL10: drill sensors' alerts are Exercise
             cap: { expiresMinutes: config.openData.capExpiresMinutes },
             publisher: {
               agency: { 'zh-TW': config.openData.agencyZh, en: config.openData.agencyEn }, contactName: config.openData.contactName, contactEmail: config.openData.contactEmail,
