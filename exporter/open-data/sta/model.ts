@@ -34,6 +34,14 @@ export type Entity = Navigable & { '@iot.id': string; [META]: Meta };
 const MEASUREMENT = 'http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement';
 const CATEGORY = 'http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_CategoryObservation';
 
+/** An Observation's own properties for one field of a reading (undefined when the reading lacks the field): HTTP and MQTT (OD-S10) share them. */
+export function observationProps(r: Reading, field: string): Record<string, unknown> | undefined {
+  const v = r.values[field];
+  if (v === undefined) return undefined;
+  const t = toTaipeiIso(r.ts);
+  return { phenomenonTime: t, resultTime: t, result: v, resultQuality: flagNames(r.flags).map(flagLabel) };
+}
+
 /**
  * The STA entity graph over the registry (issue 5 §3): a Thing per sensor with Civil IoT
  * Taiwan style properties (city, township, authority, stationID), one Location /
@@ -150,13 +158,8 @@ export class Graph {
   }
 
   observation(s: Sensor, f: FieldSpec, r: Reading): Entity | undefined {
-    const v = r.values[f.name];
-    if (v === undefined) return undefined;
-    const t = toTaipeiIso(r.ts);
-    return this.mk('Observations', `${s.id}:${f.name}:${r.ts}`, {
-      phenomenonTime: t, resultTime: t, result: v,
-      resultQuality: flagNames(r.flags).map(flagLabel),
-    }, { sensor: s, field: f });
+    const props = observationProps(r, f.name);
+    return props && this.mk('Observations', `${s.id}:${f.name}:${r.ts}`, props, { sensor: s, field: f });
   }
 
   private sorted: Sensor[] | undefined;

@@ -1,9 +1,9 @@
 import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
-import { flagNames, kindOf, toTaipeiIso, type Reading } from '../../../domain/index.ts';
+import { kindOf, type Reading } from '../../../domain/index.ts';
 import type { Registry } from '../../../registry/index.ts';
-import { flagLabel } from '../present.ts';
 import type { PublishFn } from '../public-mqtt.ts';
-import { idSegment } from './path.ts';
+import { observationProps } from './model.ts';
+import { entityJson } from './render.ts';
 
 /** The STA 1.1 MQTT extension class we serve (read-only: receive updates, no creation). */
 export const STA_MQTT_CONFORMANCE = 'http://www.opengis.net/spec/iot_sensing/1.1/req/receive-updates-via-mqtt/receive-updates';
@@ -94,18 +94,12 @@ export function createStaMqtt(o: StaMqttOptions): StaMqtt {
     onReading(r) {
       const fields = watched.get(r.sensorId);
       if (!fields) return;
-      const t = toTaipeiIso(r.ts);
-      const quality = flagNames(r.flags).map(flagLabel);
       for (const field of fields.keys()) {
-        const v = r.values[field];
-        if (v === undefined) continue;
+        const props = observationProps(r, field);
+        if (!props) continue;
         const ds = `${r.sensorId}:${field}`;
-        const self = `${root}/${idSegment('Observations', `${ds}:${r.ts}`)}`;
-        // Same keys, order and values as GET /sta/v1.1/Observations('…') (render.ts plain()).
-        const body = {
-          '@iot.id': `${ds}:${r.ts}`, '@iot.selfLink': self, phenomenonTime: t, resultTime: t, result: v, resultQuality: quality,
-          'Datastream@iot.navigationLink': `${self}/Datastream`, 'FeatureOfInterest@iot.navigationLink': `${self}/FeatureOfInterest`,
-        };
+        // The JSON of GET /sta/v1.1/Observations('…'): the same two functions build both.
+        const body = entityJson(root, 'Observations', `${ds}:${r.ts}`, props);
         o.publish(topicOf(ds), Buffer.from(JSON.stringify(body)), false);
         published?.inc();
       }

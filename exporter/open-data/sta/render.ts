@@ -35,13 +35,19 @@ export function pageList(env: RenderEnv, all: Iterable<Entity>, o: QueryOptions)
   return { items: matched.slice(o.skip, o.skip + top), ...(o.count ? { count: matched.length } : {}), more: matched.length > o.skip + top };
 }
 
+/** One entity's JSON: @iot.id, @iot.selfLink, its properties, then `{Nav}@iot.navigationLink` (HTTP and MQTT, OD-S10). */
+export function entityJson(root: string, set: SetName, id: string, props: Record<string, unknown>): Json {
+  const self = `${root}/${idSegment(set, id)}`;
+  const full: Json = { '@iot.id': id, '@iot.selfLink': self };
+  for (const [k, v] of Object.entries(props)) if (k !== '@iot.id') full[k] = v;
+  for (const nav of Object.keys(NAVS[set])) full[`${nav}@iot.navigationLink`] = `${self}/${nav}`;
+  return full;
+}
+
 /** Entity → JSON per STA 1.1 §9.2: @iot.id, @iot.selfLink, properties, `{Nav}@iot.navigationLink`, honouring $select. */
 function plain(env: RenderEnv, e: Entity, select: readonly string[] | undefined): Json {
   const set = e[META].set;
-  const self = `${env.root}/${idSegment(set, e['@iot.id'])}`;
-  const full: Json = { '@iot.id': e['@iot.id'], '@iot.selfLink': self };
-  for (const [k, v] of Object.entries(e)) if (k !== '@iot.id') full[k] = v;
-  for (const nav of Object.keys(NAVS[set])) full[`${nav}@iot.navigationLink`] = `${self}/${nav}`;
+  const full = entityJson(env.root, set, e['@iot.id'], e);
   if (!select) return full;
   const out: Json = {};
   for (const k of select) {
