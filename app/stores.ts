@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { DuckDbStore, InfluxStore, TeeStore, type Store } from '../storage/index.ts';
+import { DuckDbWorkerStore, InfluxStore, TeeStore, type Store } from '../storage/index.ts';
 import type { Config } from './config.ts';
 
 export interface Stores {
@@ -13,7 +13,8 @@ export interface Stores {
 
 /** Picks the storage adapter from configuration (storage.adapter). */
 export function createStores(config: Readonly<Config>, logger: Logger, metrics: MetricsRegistry): Stores {
-  const duck = () => new DuckDbStore({ path: path.join(config.dataDir, 'civicstream.duckdb'), logger, metrics });
+  // SW1: the embedded store's connections live in a worker thread, off the broker's event loop.
+  const duck = () => new DuckDbWorkerStore({ path: path.join(config.dataDir, 'civicstream.duckdb'), logger, metrics });
   const influx = () => {
     const i = config.storage.influxdb;
     return new InfluxStore({

@@ -1,1 +1,2 @@
 export { DuckDbStore, type DuckDbStoreOptions } from './store.ts';
+export { DuckDbWorkerStore } from './worker-store.ts';

@@ -41,7 +41,21 @@ export function q(name: string): string {
   return `"${name}"`;
 }
 
-export function readingTable(desc: KindDescription): ReadingTable {
+/**
+ * What a readings table is made from: a kind's name and its fields' names and types (plain
+ * data, so the shapes can be sent to the store's worker thread, SW3).
+ */
+export interface TableKind {
+  readonly kind: KindDescription['kind'];
+  readonly fields: readonly Pick<KindDescription['fields'][number], 'name' | 'type'>[];
+}
+
+/** The plain table shapes of kind descriptions (SW3). */
+export function tableKinds(kinds: readonly TableKind[]): TableKind[] {
+  return kinds.map((k) => ({ kind: k.kind, fields: k.fields.map((f) => ({ name: f.name, type: f.type })) }));
+}
+
+export function readingTable(desc: TableKind): ReadingTable {
   if (!KIND_NAME.test(desc.kind)) throw new Error(`kind name ${JSON.stringify(desc.kind)} cannot name a table`);
   // DuckDB identifiers are case-insensitive, so "pm25" and "PM25" would be one column.
   const seen = new Set(READING_FIXED_COLUMNS.map((c) => c.name));

@@ -1,14 +1,15 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { KINDS, QualityFlag } from '../../domain/index.ts';
-import type { Aggregate, Alert, AlertChange, DeadLetter, KindDescription, Reading, SensorKind } from '../../domain/index.ts';
+import type { Aggregate, Alert, AlertChange, DeadLetter, Reading, SensorKind } from '../../domain/index.ts';
 import type { AggregateQuery, AlertQuery, AuditCounts, DeadLetterQuery, LatestQuery, ReadingQuery, ReadingQualityRow, ReadingSpan, ReadingSpanQuery, ReadingsWriteOutcome, Store, StoreHealth, WindowReadingsQuery } from '../port.ts';
 import {
   readAggregates, readAlertHistory, readAlerts, readDeadLetterCounts, readDeadLetters, readLatest, readReadings, readSpans,
 } from './read.ts';
-import { type ReadingTable, SHARED_DDL, readingDdl, readingTable } from './schema.ts';
+import { type DuckDbMetrics, duckDbMetrics } from './metrics.ts';
+import { type ReadingTable, type TableKind, SHARED_DDL, readingDdl, readingTable } from './schema.ts';
 import { SerialQueue } from './serial.ts';
 import { EventsWriter } from './write-events.ts';
 import { ReadingsWriter } from './write-readings.ts';
@@ -18,8 +19,8 @@ export interface DuckDbStoreOptions {
   readonly path: string;
   readonly logger: Logger;
   readonly metrics: Registry;
-  /** Kind descriptions the readings tables are generated from; default: every kind in domain KINDS. */
-  readonly kinds?: readonly KindDescription[];
+  /** Kind descriptions (or their table shapes) the readings tables are generated from; default: every kind in domain KINDS. */
+  readonly kinds?: readonly TableKind[];
   /** Read connections (default 2, one per core we design for) so API queries run beside writes. */
   readonly readers?: number;
   /** DuckDB settings for DuckDBInstance.create, e.g. { memory_limit: '1GB' }. */
@@ -45,22 +46,10 @@ export class DuckDbStore implements Store {
   readonly name = 'duckdb';
   private db: Open | undefined;
   private readonly tables = new Map<SensorKind, ReadingTable>();
-  private readonly duplicates: Counter;
-  private readonly querySeconds: Histogram<'query'>;
+  private readonly m: DuckDbMetrics;
 
   constructor(private readonly opts: DuckDbStoreOptions) {
-    this.duplicates = new Counter({
-      name: 'civic_duckdb_duplicate_readings_total',
-      help: 'Readings ignored because (sensor_id, ts) was already stored (replays, S1)',
-      registers: [opts.metrics],
-    });
-    this.querySeconds = new Histogram({
-      name: 'civic_duckdb_query_seconds',
-      help: 'DuckDB read query duration',
-      labelNames: ['query'],
-      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
-      registers: [opts.metrics],
-    });
+    this.m = duckDbMetrics(opts.metrics);
   }
 
   async open(): Promise<void> {
@@ -113,7 +102,7 @@ export class DuckDbStore implements Store {
     const db = this.open_();
     let pick = db.readers[0]!;
     for (const r of db.readers) if (r.q.depth < pick.q.depth) pick = r;
-    const end = this.querySeconds.startTimer({ query });
+    const end = this.m.querySeconds.startTimer({ query });
     try {
       return await pick.q.run(() => job(pick.conn));
     } finally {
@@ -121,11 +110,12 @@ export class DuckDbStore implements Store {
     }
   }
 
-  async writeReadings(batch: readonly Reading[]): Promise<ReadingsWriteOutcome> {
-    if (batch.length === 0) return { revised: [] };
+  /** S1/AC3; `duplicates` (rows not added) lets the worker's proxy count them too (SW1). */
+  async writeReadings(batch: readonly Reading[]): Promise<ReadingsWriteOutcome & { readonly duplicates: number }> {
+    if (batch.length === 0) return { revised: [], duplicates: 0 };
     const res = await this.write((db) => db.readings.write(batch));
-    if (res.duplicates > 0) this.duplicates.inc(res.duplicates);
-    return { revised: res.revised };
+    if (res.duplicates > 0) this.m.duplicates.inc(res.duplicates);
+    return { revised: res.revised, duplicates: res.duplicates };
   }
 
   /** LA3: the raw readings of one kind in one district and time range. */

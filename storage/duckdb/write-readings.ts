@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { QualityFlag, type KindDescription, type Reading, type SensorKind } from '../../domain/index.ts';
+import { QualityFlag, type Reading, type SensorKind } from '../../domain/index.ts';
 import type { RevisedReading } from '../port.ts';
-import { type ReadingTable, q, readingColumns, readingTable } from './schema.ts';
+import { type ReadingTable, type TableKind, q, readingColumns, readingTable } from './schema.ts';
 import { Stage, inTransaction } from './stage.ts';
 
 interface KindWriter {
@@ -36,7 +36,7 @@ export class ReadingsWriter {
 
   constructor(private readonly conn: DuckDBConnection) {}
 
-  async prepare(kinds: readonly KindDescription[]): Promise<void> {
+  async prepare(kinds: readonly TableKind[]): Promise<void> {
     for (const desc of kinds) {
       const t = readingTable(desc);
       const cols = readingColumns(t);
