@@ -323,7 +323,8 @@ export class App {
         // AL3: nor past what the alert engine's snapshot on disk has evaluated.
         const safe = Math.min(this.writer.committedSeq, retained, this.alerts.service.snapshotSeq);
         this.journal.checkpoint(safe, Number.isFinite(watermarkMs) ? { watermarkMs } : {});
-        this.journal.persistCheckpoint();
+        // J7: not awaited, so a slow disk never holds the next tick; writes coalesce, stop waits for them.
+        this.journal.persistCheckpoint().catch((err: Error) => this.logger.error({ err }, 'journal checkpoint write failed; retried at the next tick'));
         if (this.influx) await this.sampleForInflux(Date.now());
       } catch (err) {
         this.logger.error({ err }, 'tick failed; retried at the next tick');

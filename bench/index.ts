@@ -43,22 +43,51 @@ function targets(r: Omit<BenchReport, 'targets'>, o: BenchOptions): TargetCheck[
     id: 'alert-p99',
     label: 'alert latency p99 ≤ 25 ms at 5,000 readings/s',
     measured: alert ? `${alert.latency.p99Ms} ms at ${alert.backgroundRate}/s` : 'not run',
-    met: alert && atLoad ? alert.latency.p99Ms <= 25 : null,
+    met: alert && atLoad && !o.smoke ? alert.latency.p99Ms <= 25 : null,
   });
-  const big = [city, cityCompare].find((c) => c && c.pipeline.sensors >= 100_000);
+  out.push({
+    id: 'alert-stall',
+    label: 'event-loop stall p99 ≤ 10 ms in the alert scenario',
+    measured: alert ? `${alert.stallP99Ms} ms` : 'not run',
+    met: alert && atLoad && !o.smoke ? alert.stallP99Ms <= 10 : null,
+  });
+  // Issue 16: the city figures are judged on the largest fleet run (200,000 by default).
+  const big = [city, cityCompare].filter((c) => c !== undefined).sort((a, b) => b.pipeline.sensors - a.pipeline.sensors)[0];
+  const atScale = big !== undefined && big.pipeline.sensors >= 200_000 && !o.smoke;
+  const at = big ? ` at ${big.pipeline.sensors.toLocaleString('en')} sensors` : '';
+  out.push({
+    id: 'city-puback',
+    label: 'city load PUBACK p99 ≤ 50 ms at 200,000 sensors',
+    measured: big ? `${big.pipeline.ackLatencyP99Ms} ms${at}` : 'not run',
+    met: atScale ? big.pipeline.ackLatencyP99Ms <= 50 : null,
+  });
   const m = r.marginalBytesPerSensor;
   // Judged on whole-process RSS ÷ sensors (what the machine pays); the marginal heap figure shows what the per-sensor state costs.
   out.push({
     id: 'memory',
-    label: 'steady RSS ≤ 2 KB per registered sensor at 100,000',
-    measured: big ? `${big.pipeline.rssPerSensor} B whole RSS ÷ sensors${m ? `; marginal ${m.rss} B RSS, ${m.heap} B heap per extra sensor` : ''}` : 'not run at 100,000',
-    met: big ? big.pipeline.rssPerSensor <= 2048 : null,
+    label: 'steady RSS ≤ 2 KB per sensor at 200,000',
+    measured: big ? `${big.pipeline.rssPerSensor} B whole RSS ÷ sensors${at}${m ? `; marginal ${m.rss} B RSS, ${m.heap} B heap per extra sensor` : ''}` : 'not run',
+    met: atScale ? big.pipeline.rssPerSensor <= 2048 : null,
+  });
+  const maxCpu = max?.pipeline.cpuSecondsPer100k;
+  out.push({
+    id: 'city-cpu',
+    label: 'city-load CPU per 100k readings ≤ 1.5 × the max-throughput figure',
+    measured: big && maxCpu ? `${big.pipeline.cpuSecondsPer100k} vs ${maxCpu} CPU-s/100k (${round(big.pipeline.cpuSecondsPer100k / maxCpu, 2)} ×)${at}` : 'needs city and max',
+    met: atScale && maxCpu ? big.pipeline.cpuSecondsPer100k <= 1.5 * maxCpu : null,
+  });
+  out.push({
+    id: 'startup',
+    label: 'start-up (registry, store, listeners) ≤ 10 s at 200,000 sensors',
+    measured: big ? `${round(big.pipeline.startupMs / 1000, 1)} s${at}` : 'not run',
+    met: atScale ? big.pipeline.startupMs <= 10_000 : null,
   });
   if (city && cityCompare) {
-    const a = city.pipeline.cpuSecondsPer100k;
-    const b = cityCompare.pipeline.cpuSecondsPer100k;
-    out.push({ id: 'linear', label: 'CPU per reading independent of fleet size (within 20 %)', measured: `${a} vs ${b} CPU-s/100k (${city.pipeline.sensors} vs ${cityCompare.pipeline.sensors} sensors)`, met: Math.max(a, b) / Math.min(a, b) <= 1.2 });
-  } else out.push({ id: 'linear', label: 'CPU per reading independent of fleet size (within 20 %)', measured: 'needs two fleet sizes', met: null });
+    const [small, large] = [city, cityCompare].sort((a, b) => a.pipeline.sensors - b.pipeline.sensors) as [typeof city, typeof city];
+    const a = small.pipeline.cpuSecondsPer100k;
+    const b = large.pipeline.cpuSecondsPer100k;
+    out.push({ id: 'flat-cpu', label: 'CPU per reading at the large fleet within 20 % of the small one', measured: `${a} vs ${b} CPU-s/100k (${small.pipeline.sensors} vs ${large.pipeline.sensors} sensors)`, met: o.smoke ? null : b <= 1.2 * a });
+  } else out.push({ id: 'flat-cpu', label: 'CPU per reading at the large fleet within 20 % of the small one', measured: 'needs two fleet sizes', met: null });
   out.push({ id: 'no-loss', label: 'zero acknowledged readings lost', measured: r.noLoss ? 'acknowledged = stored in every run' : 'MISMATCH', met: r.noLoss });
   return out;
 }

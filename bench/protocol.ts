@@ -8,7 +8,8 @@ import type { FleetSpec } from './fleet.ts';
 
 /** A load phase: paced at the fleet's real intervals × `speed`, or `max` = as fast as PUBACKs return. */
 export type Phase =
-  | { readonly name: string; readonly mode: 'paced'; readonly seconds: number; readonly speed: number }
+  /** `probes: false`: no alert probes in this phase (the alert scenario's warm-up). */
+  | { readonly name: string; readonly mode: 'paced'; readonly seconds: number; readonly speed: number; readonly probes?: boolean }
   | { readonly name: string; readonly mode: 'max'; readonly readings: number };
 
 export interface GeneratorPlan {

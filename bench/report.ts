@@ -79,7 +79,7 @@ export function toMarkdown(r: BenchReport): string {
     }
     out.push('');
   }
-  if (s.alert) out.push(`告警延遲 Alert latency at ${n(s.alert.backgroundRate)} readings/s background: p50 ${n(s.alert.latency.p50Ms, 2)} ms, p99 ${n(s.alert.latency.p99Ms, 2)} ms, max ${n(s.alert.latency.maxMs, 2)} ms (${s.alert.latency.count} alerts, ${s.alert.latency.missing} missing, ${s.alert.latency.early} early)`, '');
+  if (s.alert) out.push(`告警延遲 Alert latency at ${n(s.alert.backgroundRate)} readings/s background: p50 ${n(s.alert.latency.p50Ms, 2)} ms, p99 ${n(s.alert.latency.p99Ms, 2)} ms, max ${n(s.alert.latency.maxMs, 2)} ms (${s.alert.latency.count} alerts, ${s.alert.latency.missing} missing, ${s.alert.latency.early} early; event-loop stall p99 ${n(s.alert.stallP99Ms, 1)} ms while measured, after ${s.alert.warmupSeconds} s of background load without probes)`, '');
   if (s.burst) out.push(`突發 Burst: ${n(s.burst.baseRate)} → target ${n(s.burst.burstTargetRate)} readings/s, acknowledged ${n(s.burst.burstAckedRate)}/s during the burst, largest device outbox backlog ${n(s.burst.maxOutboxBacklog)}, recovery to pre-burst lag (≤ ${n(s.burst.preBurstLagMax)}) in ${s.burst.recoverySeconds === null ? 'not within the recovery phase' : `${s.burst.recoverySeconds} s`}`, '');
   if (r.marginalBytesPerSensor) out.push(`每感測器記憶體 Memory per registered sensor (marginal, ${s.city?.pipeline.sensors} → ${s.cityCompare?.pipeline.sensors}): ${n(r.marginalBytesPerSensor.rss)} B RSS, ${n(r.marginalBytesPerSensor.heap)} B heap`, '');
   out.push(row(['目標 Target', 'measured', 'met']), row(['---', '---', '---']));

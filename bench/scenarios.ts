@@ -2,7 +2,7 @@ import { ensureFleet, type Fleet } from './fleet.ts';
 import { alertLatency, baselineRate, summarise, type PipelineSummary } from './metrics.ts';
 import { naturalRate, type Baseline, type BenchOptions } from './options.ts';
 import { runTarget } from './run-target.ts';
-import { round } from './stats.ts';
+import { percentile, round } from './stats.ts';
 
 /**
  * The four scenarios of issue 6. Each starts a fresh pipeline (new data directory) so
@@ -61,6 +61,9 @@ export interface AlertResult {
   readonly backgroundRate: number;
   readonly latency: ReturnType<typeof alertLatency>;
   readonly pipeline: PipelineSummary;
+  /** Event-loop stall p99 (per-100-ms-sample maxima) while the probes were measured. */
+  readonly stallP99Ms: number;
+  readonly warmupSeconds: number;
 }
 
 /** Alert latency: probes cross the flood threshold every `probeEveryMs` under `alertRate` background load; measured to T4 arrival. */
@@ -68,9 +71,16 @@ export async function alertLatencyScenario(o: BenchOptions): Promise<AlertResult
   const fleet = await fleetFor(o, o.sensors);
   const speed = speedFor(o.sensors, o.alertRate);
   o.log(`alert latency: ${o.alertRate} readings/s background, a probe alert every ${o.probeEveryMs * o.probeReadings} ms (${o.probeReadings} high readings each), ${o.alertSeconds} s`);
-  const r = await runTarget(o, 'pipeline', fleet, [{ name: 'alert', mode: 'paced', seconds: o.alertSeconds, speed }], { direct: true, probeEveryMs: o.probeEveryMs, cpuProf: 'alert' });
+  const phases = [
+    ...(o.alertWarmupSeconds > 0 ? [{ name: 'warmup', mode: 'paced', seconds: o.alertWarmupSeconds, speed, probes: false } as const] : []),
+    { name: 'alert', mode: 'paced', seconds: o.alertSeconds, speed } as const,
+  ];
+  const r = await runTarget(o, 'pipeline', fleet, phases, { direct: true, probeEveryMs: o.probeEveryMs, cpuProf: 'alert' });
   const pipeline = summarise(r, o.sensors);
-  return { backgroundRate: pipeline.offeredRate, latency: alertLatency(r), pipeline };
+  // Stalls while probes were measured (the warm-up is reported with the whole run in `pipeline`).
+  const measured = r.phases[r.phases.length - 1]!;
+  const eld = r.samples.filter((s) => s.t >= measured.startMs && s.t <= measured.endMs).map((s) => s.eldMaxMs).sort((a, b) => a - b);
+  return { backgroundRate: pipeline.offeredRate, latency: alertLatency(r), pipeline, stallP99Ms: round(percentile(eld, 0.99), 1), warmupSeconds: o.alertWarmupSeconds };
 }
 
 export interface BurstResult {

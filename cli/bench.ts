@@ -14,6 +14,7 @@ interface BenchFlags {
   maxReadings?: number;
   alertRate?: number;
   alertSeconds?: number;
+  alertWarmup?: number;
   burstFactor?: number;
   burstWarmup?: number;
   burstSeconds?: number;
@@ -31,14 +32,15 @@ export function registerBenchCommand(program: Command): void {
     .description('效能基準測試 benchmark: city load, max throughput, alert latency, burst; baselines bare aedes, Mosquitto and Node-RED')
     .option('--smoke', 'a few seconds per scenario on a small fleet (CI)')
     .option('--scenarios <list>', `comma-separated: ${SCENARIOS.join(',')}`)
-    .option('--sensors <n>', 'fleet size (default 10000, up to 100000)', Number)
-    .option('--compare-sensors <n>', 'second fleet size for city load at the same rate (0 = skip; default 100000)', Number)
+    .option('--sensors <n>', 'fleet size of every scenario (default 20000)', Number)
+    .option('--compare-sensors <n>', 'second fleet size for city load at the same rate (0 = skip; default 200000)', Number)
     .option('--direct <n>', 'directly connected sensors (the rest publish through gateways)', Number)
     .option('--city-rate <n>', 'city load readings/s (real intervals, time-accelerated)', Number)
     .option('--city-seconds <s>', 'city load duration', Number)
     .option('--max-readings <n>', 'readings in the max-throughput scenario', Number)
     .option('--alert-rate <n>', 'background readings/s in the alert-latency scenario', Number)
     .option('--alert-seconds <s>', 'alert-latency duration', Number)
+    .option('--alert-warmup <s>', 'background load before the first alert probe, not measured (default 5)', Number)
     .option('--burst-factor <x>', 'burst multiplier', Number)
     .option('--burst-warmup <s>', 'seconds of city load before the burst', Number)
     .option('--burst-seconds <s>', 'burst duration', Number)
@@ -60,6 +62,7 @@ export function registerBenchCommand(program: Command): void {
         ...(f.maxReadings ? { maxReadings: f.maxReadings } : {}),
         ...(f.alertRate ? { alertRate: f.alertRate } : {}),
         ...(f.alertSeconds ? { alertSeconds: f.alertSeconds } : {}),
+        ...(f.alertWarmup !== undefined ? { alertWarmupSeconds: f.alertWarmup } : {}),
         ...(f.burstFactor ? { burstFactor: f.burstFactor } : {}),
         ...(f.burstWarmup ? { burstWarmupSeconds: f.burstWarmup } : {}),
         ...(f.burstSeconds ? { burstSeconds: f.burstSeconds } : {}),

@@ -25,6 +25,9 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  *     (and its callbacks) are done.
  * JD2 The checkpoint is written to a temp file, fsynced, renamed over the old one, and
  *     the directory is fsynced: it is the old or the new one, never empty or missing.
+ * J7  Nothing that waits for the disk runs on the event loop: writes, fdatasync, the
+ *     directory fsync, the checkpoint's fsync, rename and the deletion of covered segments
+ *     are all asynchronous (a slow disk delays acknowledgements, never the broker).
  */
 
 /** The file-system calls that decide durability, injectable so a test can check their order (JD1, JD2). */
@@ -33,9 +36,12 @@ export interface JournalFs {
   closeSync(fd: number): void;
   writev(fd: number, buffers: Buffer[], cb: (err: NodeJS.ErrnoException | null, bytes: number) => void): void;
   fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
-  fsyncSync(fd: number): void;
+  // J7: the calls that wait for the disk are asynchronous, so a slow disk never stalls the event loop.
+  fsync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   writeSync(fd: number, data: string): number;
-  renameSync(from: string, to: string): void;
+  rename(from: string, to: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  unlink(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  /** Only while opening (recovery of an empty last segment), before anything is acknowledged. */
   unlinkSync(path: string): void;
 }
 
@@ -44,11 +50,16 @@ const realFs: JournalFs = {
   closeSync: (fd) => nodeFs.closeSync(fd),
   writev: (fd, b, cb) => nodeFs.writev(fd, b, cb),
   fdatasync: (fd, cb) => nodeFs.fdatasync(fd, cb),
-  fsyncSync: (fd) => nodeFs.fsyncSync(fd),
+  fsync: (fd, cb) => nodeFs.fsync(fd, cb),
   writeSync: (fd, d) => nodeFs.writeSync(fd, d),
-  renameSync: (a, b) => nodeFs.renameSync(a, b),
+  rename: (a, b, cb) => nodeFs.rename(a, b, cb),
+  unlink: (p, cb) => nodeFs.unlink(p, cb),
   unlinkSync: (p) => nodeFs.unlinkSync(p),
 };
+
+/** A callback-style call as a promise. */
+const done = (call: (cb: (err: NodeJS.ErrnoException | null) => void) => void): Promise<void> =>
+  new Promise((resolve, reject) => call((err) => (err ? reject(err) : resolve())));
 const HEADER = 16;
 /** Starting size of each of the two group buffers (J6); one grows when a group needs more. */
 const POOL_BYTES = 64 * 1024;
@@ -90,6 +101,8 @@ export class Journal {
   private readonly fs: JournalFs;
   /** The open segment's directory entry is not yet fsynced (JD1). */
   private dirDirty = false;
+  private persisting: Promise<void> | undefined;
+  private persistQueued: Promise<void> | undefined;
   private readonly appended: Counter;
   private readonly fsyncSeconds: Histogram;
   private readonly groupSize: Histogram;
@@ -192,15 +205,14 @@ export class Journal {
       this.fs.fdatasync(this.fd, (syncErr) => {
         if (syncErr) return this.finish(dones, started, syncErr);
         // JD1: the first group of a new segment also makes its directory entry durable.
-        if (this.dirDirty) {
-          try {
-            this.syncDir();
+        if (!this.dirDirty) return this.finish(dones, started);
+        this.syncDir().then(
+          () => {
             this.dirDirty = false;
-          } catch (dirErr) {
-            return this.finish(dones, started, dirErr as Error);
-          }
-        }
-        this.finish(dones, started);
+            this.finish(dones, started);
+          },
+          (dirErr: Error) => this.finish(dones, started, dirErr),
+        );
       });
     });
   }
@@ -222,10 +234,10 @@ export class Journal {
   }
 
   /** fsync of the journal directory: new and renamed entries survive a power cut (JD1, JD2). */
-  private syncDir(): void {
+  private async syncDir(): Promise<void> {
     const fd = this.fs.openSync(this.o.dir, 'r');
     try {
-      this.fs.fsyncSync(fd);
+      await done((cb) => this.fs.fsync(fd, cb));
     } finally {
       this.fs.closeSync(fd);
     }
@@ -256,24 +268,49 @@ export class Journal {
     return this.meta;
   }
 
-  /** Writes the checkpoint atomically and deletes fully covered segments. Called from the clock tick. */
-  persistCheckpoint(): void {
-    if (this.checkpointSeq === this.persistedCheckpoint && this.meta === this.persistedMeta) return;
+  /**
+   * Writes the checkpoint atomically and deletes fully covered segments. Called from the clock
+   * tick. J7: asynchronous; one write at a time, and calls made while one runs share a single
+   * further write of the newest checkpoint.
+   */
+  persistCheckpoint(): Promise<void> {
+    if (!this.persisting) return this.startPersist();
+    this.persistQueued ??= this.persisting.then(
+      () => this.startPersist(),
+      () => this.startPersist(),
+    );
+    return this.persistQueued;
+  }
+
+  private startPersist(): Promise<void> {
+    this.persistQueued = undefined;
+    const run = this.persistNow().finally(() => {
+      if (this.persisting === run) this.persisting = undefined;
+    });
+    this.persisting = run;
+    return run;
+  }
+
+  private async persistNow(): Promise<void> {
+    const seq = this.checkpointSeq;
+    const meta = this.meta;
+    if (seq === this.persistedCheckpoint && meta === this.persistedMeta) return;
     const tmp = path.join(this.o.dir, 'checkpoint.tmp');
     // JD2: temp file written and fsynced, renamed, then the directory fsynced.
     const fd = this.fs.openSync(tmp, 'w');
     try {
-      this.fs.writeSync(fd, JSON.stringify({ seq: this.checkpointSeq, ...this.meta }));
-      if (this.o.fsync) this.fs.fsyncSync(fd);
+      this.fs.writeSync(fd, JSON.stringify({ seq, ...meta }));
+      if (this.o.fsync) await done((cb) => this.fs.fsync(fd, cb));
     } finally {
       this.fs.closeSync(fd);
     }
-    this.fs.renameSync(tmp, path.join(this.o.dir, 'checkpoint'));
-    if (this.o.fsync) this.syncDir();
-    this.persistedCheckpoint = this.checkpointSeq;
-    this.persistedMeta = this.meta;
-    while (this.segments.length > 1 && (this.segments[1] as number) - 1 <= this.checkpointSeq) {
-      this.fs.unlinkSync(segmentPath(this.o.dir, this.segments.shift() as number));
+    await done((cb) => this.fs.rename(tmp, path.join(this.o.dir, 'checkpoint'), cb));
+    if (this.o.fsync) await this.syncDir();
+    this.persistedCheckpoint = seq;
+    this.persistedMeta = meta;
+    while (this.segments.length > 1 && (this.segments[1] as number) - 1 <= seq) {
+      const first = this.segments.shift() as number;
+      await done((cb) => this.fs.unlink(segmentPath(this.o.dir, first), cb));
     }
   }
 
@@ -284,13 +321,12 @@ export class Journal {
 
   /** Waits for in-flight groups, then closes. Appends after close fail. */
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
+    this.closing ??= new Promise<void>((resolve, reject) => {
       const wait = () => {
         if (this.writing) return setTimeout(wait, 2);
         if (this.fd >= 0) this.fs.closeSync(this.fd);
         this.fd = -1;
-        this.persistCheckpoint();
-        resolve();
+        this.persistCheckpoint().then(resolve, reject);
       };
       wait();
     });

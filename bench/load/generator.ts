@@ -120,7 +120,7 @@ async function run(plan: GeneratorPlan): Promise<GeneratorMessage> {
           backlogClearedMs = now;
           if (backlog.length > 0) (backlog.length = 0), (backlogHead = 0);
         }
-        if (probeSlots.length > 0 && now >= nextProbe) {
+        if (probeSlots.length > 0 && phase.probes !== false && now >= nextProbe) {
           nextProbe += plan.probeEveryMs;
           // Each probe sends `probeReadings` high readings in a row and is then retired; the last one should open the alert.
           const p = probeSlots[Math.floor(probeState / plan.probeReadings)];

@@ -17,9 +17,10 @@ function recordingFs(log: string[]): JournalFs {
     closeSync: (fd) => { log.push(`close ${name(fd)}`); fs.closeSync(fd); paths.delete(fd); },
     writev: (fd, b, cb) => { log.push(`writev ${name(fd)}`); fs.writev(fd, b, cb); },
     fdatasync: (fd, cb) => { log.push(`fdatasync ${name(fd)}`); fs.fdatasync(fd, cb); },
-    fsyncSync: (fd) => { log.push(`fsync ${name(fd)}`); fs.fsyncSync(fd); },
+    fsync: (fd, cb) => { log.push(`fsync ${name(fd)}`); fs.fsync(fd, cb); },
     writeSync: (fd, d) => { log.push(`write ${name(fd)}`); return fs.writeSync(fd, d); },
-    renameSync: (a, b) => { log.push(`rename ${path.basename(a)} ${path.basename(b)}`); fs.renameSync(a, b); },
+    rename: (a, b, cb) => { log.push(`rename ${path.basename(a)} ${path.basename(b)}`); fs.rename(a, b, cb); },
+    unlink: (p, cb) => { log.push(`unlink ${path.basename(p)}`); fs.unlink(p, cb); },
     unlinkSync: (p) => { log.push(`unlink ${path.basename(p)}`); fs.unlinkSync(p); },
   };
 }
@@ -73,7 +74,7 @@ describe('journal durability after power loss (JD1, JD2)', () => {
       await append(j, log, 'a');
       log.length = 0;
       j.checkpoint(1, { watermarkMs: 5 });
-      j.persistCheckpoint();
+      await j.persistCheckpoint();
       const dirName = path.basename(dir);
       assert.deepEqual(log, ['open checkpoint.tmp', 'write checkpoint.tmp', 'fsync checkpoint.tmp', 'close checkpoint.tmp', 'rename checkpoint.tmp checkpoint', `open ${dirName}`, `fsync ${dirName}`, `close ${dirName}`]);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint'), 'utf8')), { seq: 1, watermarkMs: 5 });
@@ -81,6 +82,30 @@ describe('journal durability after power loss (JD1, JD2)', () => {
       const reopened = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics: new MetricsRegistry() });
       assert.equal(reopened.checkpointed, 1, 'J5: the checkpoint is read back');
       await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('J7: checkpoint writes never overlap; calls made during one share one further write of the newest checkpoint', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'civic-jd-'));
+    const log: string[] = [];
+    try {
+      const j = Journal.open({ dir, segmentBytes: 1 << 20, fsync: true, logger: pino({ level: 'silent' }), metrics: new MetricsRegistry(), fs: recordingFs(log) });
+      for (const p of ['a', 'b', 'c', 'd']) await append(j, log, p);
+      log.length = 0;
+      const writes: Promise<void>[] = [];
+      for (let seq = 1; seq <= 4; seq++) {
+        j.checkpoint(seq);
+        writes.push(j.persistCheckpoint());
+      }
+      await Promise.all(writes);
+      const dirName = path.basename(dir);
+      const one = ['open checkpoint.tmp', 'write checkpoint.tmp', 'fsync checkpoint.tmp', 'close checkpoint.tmp', 'rename checkpoint.tmp checkpoint', `open ${dirName}`, `fsync ${dirName}`, `close ${dirName}`];
+      // The first call writes seq 1; the three made while it ran share one write of seq 4.
+      assert.deepEqual(log, [...one, ...one]);
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint'), 'utf8')), { seq: 4 });
+      await j.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

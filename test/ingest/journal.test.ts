@@ -86,7 +86,7 @@ describe('journal', () => {
     const segmentsBefore = readdirSync(dir).filter((f) => f.endsWith('.log')).length;
     assert.ok(segmentsBefore >= 2, `expected rotation, got ${segmentsBefore} segment(s)`);
     j.checkpoint(6);
-    j.persistCheckpoint();
+    await j.persistCheckpoint();
     const segmentsAfter = readdirSync(dir).filter((f) => f.endsWith('.log')).length;
     assert.ok(segmentsAfter < segmentsBefore, 'covered segments are deleted');
     await j.close();
