@@ -42,7 +42,9 @@ export async function runTarget(o: BenchOptions, target: TargetKind, fleet: Flee
   const errors: string[] = [];
   const samples: TargetSample[] = [];
   const progress: { t: number; acked: number; backlog: number }[] = [];
-  const nodeArgs = ['--expose-gc', ...(extra.cpuProf && o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(o.cpuProfDir, extra.cpuProf)] : [])];
+  // CIVIC_BENCH_NODE_ARGS: extra node flags for the system under test, for diagnosis (--trace-gc, --heap-prof …).
+  const extraArgs = target === 'pipeline' ? (process.env.CIVIC_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const nodeArgs = ['--expose-gc', ...extraArgs, ...(extra.cpuProf && o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(o.cpuProfDir, extra.cpuProf)] : [])];
   const file = target === 'pipeline' ? './targets/pipeline.ts' : target === 'mosquitto' ? './targets/mosquitto.ts' : './targets/bare-aedes.ts';
   const t = new Child<TargetMessage>(file, { cpu: CPU_TARGET, nodeArgs, label: target });
   t.onMessage = (m) => void (m.type === 'sample' && samples.push(m.sample));
