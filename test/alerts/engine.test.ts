@@ -212,4 +212,24 @@ describe('engine tick budget (round-robin tick rules)', () => {
     assert.equal(perTick.reduce((a, b) => a + b, 0), 5, 'every silent sensor found within 3 ticks');
     assert.deepEqual(new Set(e.open().map((a) => a.subject)), new Set(fleet.map((s) => s.id)));
   });
+  it('EN5: never-reporting registry sensors are registered at most registerBudget per tick, and every one is watched in the end', () => {
+    const fleet = Array.from({ length: 7 }, (_, i) => ({ ...roadFloodSensor(), id: `fl-reg-${i}` }));
+    const silent = { id: 'silent', type: 'freshness', factor: 3, severity: 'warning', label: L('silent') };
+    let visited = 0;
+    const sensors = function* () {
+      for (const s of fleet) {
+        visited++;
+        yield s;
+      }
+    };
+    const e = createAlertEngine({ rules: ruleSet([silent]), sensors, registerBudget: 3 });
+    const seen: number[] = [];
+    for (let k = 0; k < 4; k++) {
+      e.onTick(T0 + k * 1000);
+      seen.push(visited);
+    }
+    assert.deepEqual(seen, [3, 6, 7, 7], 'three per tick, then done (the iterator is walked once)');
+    const out = e.onTick(T0 + 24 * 60 * MIN);
+    assert.deepEqual(new Set(out.filter((c) => c.type === 'opened').map((c) => c.alert.subject)), new Set(fleet.map((s) => s.id)));
+  });
 });
