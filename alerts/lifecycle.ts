@@ -46,11 +46,19 @@ export interface Slot {
   lastVerdict: Verdict | undefined;
 }
 
+/**
+ * The transitions of a slot that has none: one shared, frozen array (a fleet has a slot per
+ * sensor and rule, nearly all without transitions; 880,000 empty arrays were 141 B per sensor
+ * at 200,000 sensors, heap snapshot). A slot gets its own array at its first transition.
+ */
+export const NO_TRANSITIONS: number[] = Object.freeze([]) as unknown as number[];
+
 export function newSlot(ruleId: string, ruleType: RuleType, subject: string, kind: SensorKind, district: string, name: LocalizedText): Slot {
-  return { ruleId, ruleType, subject, kind, district, name, alert: undefined, transitions: [], clearSince: Number.NaN, lastTs: -Infinity, lastVerdict: undefined };
+  return { ruleId, ruleType, subject, kind, district, name, alert: undefined, transitions: NO_TRANSITIONS, clearSince: Number.NaN, lastTs: -Infinity, lastVerdict: undefined };
 }
 
 function noteTransition(slot: Slot, ts: number, flap: FlapPolicy): boolean {
+  if (slot.transitions === NO_TRANSITIONS) slot.transitions = [];
   slot.transitions.push(ts);
   while (slot.transitions.length > 0 && slot.transitions[0]! <= ts - flap.windowMs) slot.transitions.shift();
   return slot.transitions.length > flap.maxTransitions;
@@ -145,5 +153,5 @@ export function tickSlot(slot: Slot, nowMs: number, flap: FlapPolicy, out: Alert
   if (slot.alert === undefined || Number.isNaN(slot.clearSince) || nowMs - slot.clearSince < flap.windowMs) return;
   const v = slot.lastVerdict ?? { severity: null, field: slot.alert.field, value: slot.alert.value, threshold: slot.alert.threshold, label: { 'zh-TW': '', en: '' } };
   resolve(slot, v, nowMs, out);
-  slot.transitions = [];
+  slot.transitions = NO_TRANSITIONS;
 }
