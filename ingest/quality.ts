@@ -41,49 +41,59 @@ const TRACKED = perKind((d): readonly Tracked[] =>
     .map((f): Tracked => ({ name: f.name, spikePerMs: f.spike !== undefined ? f.spike / MINUTE_MS : Number.NaN, stuckCount: f.stuck?.count ?? 0, stuckIgnore: f.stuck?.ignore ?? Number.NaN })),
 );
 
-/** Per-sensor state, index-aligned with the kind's tracked fields. */
+/**
+ * Per-sensor state: one Float64Array, five slots per tracked field (index-aligned with the
+ * kind's tracked fields). One array instead of five cut ≈ 400 B per sensor (a typed array,
+ * its ArrayBuffer and a malloc'd backing store each; heap snapshot at 200,000 sensors).
+ */
 export interface QualityTrack {
   readonly kind: SensorKind;
-  /** QF1 reference value and time (refTs NaN: none yet). */
-  readonly ref: Float64Array;
-  readonly refTs: Float64Array;
-  /** QF2 previous value, its time and the length of its run. */
-  readonly last: Float64Array;
-  readonly lastTs: Float64Array;
-  readonly run: Float64Array;
+  /** Per field i, at i × STRIDE: QF1 reference value, its time (NaN: none yet); QF2 previous value, its time, its run length. */
+  readonly s: Float64Array;
 }
+
+const STRIDE = 5;
+const REF = 0;
+const REF_TS = 1;
+const LAST = 2;
+const LAST_TS = 3;
+const RUN = 4;
 
 /** The state for a sensor of `kind`, or undefined when the kind has no field with parameters. */
 export function newQualityTrack(kind: SensorKind): QualityTrack | undefined {
   const n = TRACKED(kind).length;
   if (n === 0) return undefined;
-  return { kind, ref: new Float64Array(n), refTs: new Float64Array(n).fill(Number.NaN), last: new Float64Array(n), lastTs: new Float64Array(n).fill(Number.NaN), run: new Float64Array(n) };
+  const s = new Float64Array(n * STRIDE);
+  for (let i = 0; i < n; i++) s[i * STRIDE + REF_TS] = s[i * STRIDE + LAST_TS] = Number.NaN;
+  return { kind, s };
 }
 
 /** QF1/QF2: the SPIKE and STUCK bits of a reading at `ts`; advances the sensor's state. */
 export function spikeStuckFlags(track: QualityTrack, values: Readonly<Record<string, FieldValue>>, ts: number): number {
   const fields = TRACKED(track.kind);
+  const s = track.s;
   let flags = 0;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     const v = values[f.name];
     if (typeof v !== 'number') continue;
+    const o = i * STRIDE;
     if (!Number.isNaN(f.spikePerMs)) {
-      const refTs = track.refTs[i]!;
-      if (!Number.isNaN(refTs) && Math.abs(v - track.ref[i]!) > f.spikePerMs * Math.max(MINUTE_MS, Math.abs(ts - refTs))) flags |= QualityFlag.SPIKE;
+      const refTs = s[o + REF_TS]!;
+      if (!Number.isNaN(refTs) && Math.abs(v - s[o + REF]!) > f.spikePerMs * Math.max(MINUTE_MS, Math.abs(ts - refTs))) flags |= QualityFlag.SPIKE;
       else {
-        track.ref[i] = v;
-        track.refTs[i] = ts;
+        s[o + REF] = v;
+        s[o + REF_TS] = ts;
       }
     }
     if (f.stuckCount > 0) {
-      const resend = ts === track.lastTs[i] && v === track.last[i];
+      const resend = ts === s[o + LAST_TS] && v === s[o + LAST];
       if (!resend) {
-        track.run[i] = !Number.isNaN(track.lastTs[i]!) && v === track.last[i] ? track.run[i]! + 1 : 1;
-        track.last[i] = v;
-        track.lastTs[i] = ts;
+        s[o + RUN] = !Number.isNaN(s[o + LAST_TS]!) && v === s[o + LAST] ? s[o + RUN]! + 1 : 1;
+        s[o + LAST] = v;
+        s[o + LAST_TS] = ts;
       }
-      if (track.run[i]! >= f.stuckCount && v !== f.stuckIgnore) flags |= QualityFlag.STUCK;
+      if (s[o + RUN]! >= f.stuckCount && v !== f.stuckIgnore) flags |= QualityFlag.STUCK;
     }
   }
   return flags;
