@@ -36,57 +36,56 @@ export function renderLines(doc: RegistryDocT): string {
   return `${out.join('\n')}\n`;
 }
 
-export interface Line {
-  /** 1-based line number, for error messages. */
-  readonly no: number;
-  readonly text: string;
-}
-
-/** The non-empty lines of a text. */
-export function* textLines(text: string): Generator<Line> {
-  let no = 0;
+/**
+ * Calls `take(no, text)` for every non-empty line of `text` (a '\r' before a '\n' is dropped),
+ * numbering them from `before + 1`; returns the number of the last line. No object per line:
+ * at 1,000,000 lines every allocation shows up as garbage-collection time (RG8).
+ */
+export function eachLine(text: string, before: number, take: (no: number, line: string) => void): number {
+  let no = before;
   let start = 0;
-  while (start <= text.length) {
+  for (;;) {
     let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
+    const last = end < 0;
+    if (last) end = text.length;
     no++;
     const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-    if (line.trim() !== '') yield { no, text: line };
+    // Most lines start with '{': only a line starting with a space, a control or a non-ASCII
+    // character (all of String.prototype.trim's whitespace) needs the trim to tell it blank.
+    const c = line.charCodeAt(0);
+    if (c > 32 && c < 128 ? true : line.length > 0 && line.trim() !== '') take(no, line);
+    if (last) return no;
     start = end + 1;
   }
 }
 
 /**
- * The non-empty lines of a file, a 4 MiB chunk at a time: the read is awaited per chunk, the
- * lines of a chunk are handed over synchronously (no promise per line), and the file is never
- * in memory whole.
+ * The lines of a file as blocks of whole lines (joined by '\n', without the last '\n'), a
+ * 4 MiB read at a time: the read is awaited per block, the lines of a block are walked
+ * synchronously with `eachLine` (no promise per line), and the file is never in memory whole.
+ * Decoded by a streaming TextDecoder (a character split across reads stays whole; a byte-order
+ * mark is kept as the text's first character, as `readFile(…, 'utf8')` keeps it).
  */
-export async function* fileChunks(file: string): AsyncGenerator<Line[]> {
+export async function* fileBlocks(file: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let rest = '';
-  let no = 0;
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 4 << 20 })) {
-    const text = rest + (chunk as string);
-    const out: Line[] = [];
-    let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      no++;
-      const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-      if (line.trim() !== '') out.push({ no, text: line });
-      start = end + 1;
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) {
+    const text = rest + decoder.decode(chunk as Buffer, { stream: true });
+    const cut = text.lastIndexOf('\n');
+    if (cut < 0) {
+      rest = text;
+      continue;
     }
-    rest = text.slice(start);
-    yield out;
+    yield text.slice(0, cut);
+    rest = text.slice(cut + 1);
   }
-  if (rest.trim() !== '') yield [{ no: no + 1, text: rest }];
+  rest += decoder.decode();
+  if (rest !== '') yield rest;
 }
 
-/** JSON of one line, or the parse error as a problem text. */
-export function parseLine(l: Line): { value: unknown } | { problem: string } {
-  try {
-    return { value: JSON.parse(l.text) as unknown };
-  } catch (err) {
-    return { problem: `line ${l.no}: JSON: ${(err as Error).message}` };
-  }
+/** The parse error of a line as a problem text. */
+export function jsonProblem(no: number, err: unknown): string {
+  return `line ${no}: JSON: ${(err as Error).message}`;
 }
 
 export type { SensorDocT };

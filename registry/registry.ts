@@ -2,14 +2,13 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { isSensorKind, KIND_NAMES, kindOf, perKind, type District, type Gateway, type LocalizedText, type Sensor } from '../domain/index.ts';
-import { fileChunks, isLineFile, parseLine, renderLines, textLines, type Line, type LineHeaderT } from './lines.ts';
-import { GatewayDoc, IntegrationDoc, LineHeader, RegistryDoc, SensorDoc, type GatewayDocT, type IntegrationDocT, type RegistryDocT, type SensorDocT } from './schema.ts';
+import { eachLine, fileBlocks, isLineFile, jsonProblem, renderLines, type LineHeaderT } from './lines.ts';
+import { GatewayDoc, IntegrationDoc, isSensorDocShape, LineHeader, RegistryDoc, SensorDoc, type GatewayDocT, type IntegrationDocT, type RegistryDocT, type SensorDocT } from './schema.ts';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validateDoc = ajv.compile<RegistryDocT>(RegistryDoc);
 const validateHeader = ajv.compile<LineHeaderT>(LineHeader);
 export const validateSensorDoc = ajv.compile<SensorDocT>(SensorDoc);
-const quickSensorDoc = new Ajv({ allErrors: false, useDefaults: true, strict: false }).compile<SensorDocT>(SensorDoc);
 export const validateGatewayDoc = ajv.compile<GatewayDocT>(GatewayDoc);
 export const validateIntegrationDoc = ajv.compile<IntegrationDocT>(IntegrationDoc);
 /** The compiled `paramsSchema` of a kind, on first use. */
@@ -64,19 +63,29 @@ export type GatewayEntry = GatewayDocT;
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
 
-function buildSensor(s: SensorDocT, district: District): Sensor {
-  return Object.freeze({
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A frozen Sensor. `owned`: the document was parsed by the registry itself and is dropped
+ * after this, so its `params` and `tags` are frozen in place instead of copied (RG8: at
+ * 1,000,000 sensors each copy is a million more objects for the garbage collector). The kind
+ * string is the kind registry's own (one string per kind, not one per sensor).
+ */
+function buildSensor(s: SensorDocT, district: District, owned = false, gateway: string | undefined = s.gateway): Sensor {
+  const kind = kindOf(s.kind);
+  const sensor: Mutable<Sensor> = {
     id: s.id,
-    kind: s.kind,
+    kind: kind.kind,
     name: s.name,
     district,
     location: s.location,
-    intervalSeconds: s.intervalSeconds ?? kindOf(s.kind).defaultIntervalSeconds,
-    params: Object.freeze({ ...s.params }),
-    tags: s.tags?.length ? Object.freeze([...s.tags]) : NO_TAGS,
-    ...(s.gateway ? { gateway: s.gateway } : {}),
-    ...(s.secretHash ? { secretHash: s.secretHash } : {}),
-  });
+    intervalSeconds: s.intervalSeconds ?? kind.defaultIntervalSeconds,
+    params: Object.freeze(owned ? s.params : { ...s.params }),
+    tags: s.tags?.length ? Object.freeze(owned ? s.tags : [...s.tags]) : NO_TAGS,
+  };
+  if (gateway) sensor.gateway = gateway;
+  if (s.secretHash) sensor.secretHash = s.secretHash;
+  return Object.freeze(sensor);
 }
 
 function buildIntegration(i: IntegrationDocT): Integration {
@@ -171,7 +180,7 @@ export class Registry {
 
   /** A registry file's text: YAML, or NDJSON lines when the file name says so (RG8). */
   static parse(text: string, file: string): Registry {
-    if (isLineFile(file)) return Registry.fromLines(textLines(text), file);
+    if (isLineFile(file)) return Registry.fromLines([text], file);
     let raw: unknown;
     try {
       raw = YAML.parse(text);
@@ -188,39 +197,47 @@ export class Registry {
 
   /** Loads a registry file: YAML, or NDJSON streamed line by line (RG8). */
   static async load(file: string): Promise<Registry> {
-    if (isLineFile(file)) return Registry.fromLines(fileChunks(file), file);
+    if (isLineFile(file)) return Registry.fromLines(fileBlocks(file), file);
     return Registry.parse(await readFile(file, 'utf8'), file);
   }
 
   /**
    * RG8: header line, then one sensor per line; each line is parsed, validated and built before
    * the next is read, so only the built Sensor objects stay. Problems name their line number;
-   * after 100 the rest are counted, not listed.
+   * after 100 the rest are counted, not listed. `blocks` are runs of whole lines (lines.ts).
    */
-  private static fromLines(lines: Iterable<Line>, file: string): Registry;
-  private static fromLines(lines: AsyncIterable<Line[]>, file: string): Promise<Registry>;
-  private static fromLines(lines: Iterable<Line> | AsyncIterable<Line[]>, file: string): Registry | Promise<Registry> {
+  private static fromLines(blocks: Iterable<string>, file: string): Registry;
+  private static fromLines(blocks: AsyncIterable<string>, file: string): Promise<Registry>;
+  private static fromLines(blocks: Iterable<string> | AsyncIterable<string>, file: string): Registry | Promise<Registry> {
     let registry: Registry | undefined;
     let c: Checks | undefined;
     let more = 0;
     const problem = (p: string) => (c!.problems.length < 100 ? c!.problems.push(p) : more++);
-    const take = (l: Line): void => {
-      const parsed = parseLine(l);
-      if (registry === undefined) {
-        if ('problem' in parsed) throw new RegistryError(file, [parsed.problem]);
-        if (!validateHeader(parsed.value)) throw new RegistryError(file, describe(validateHeader.errors, `line ${l.no}: header `));
-        c = checkHeader({ ...parsed.value, sensors: [] }, `line ${l.no}: header `);
-        const r = new Registry(file, { ...parsed.value, sensors: [] });
-        c.seen = { has: (id) => r.byId.has(id), add: () => undefined };
-        registry = r;
-        return;
+    const header = (no: number, text: string): void => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        throw new RegistryError(file, [jsonProblem(no, err)]);
       }
-      if ('problem' in parsed) return void problem(parsed.problem);
-      const sd = parsed.value;
-      // The first-error validator on the way; all errors only for a line that fails.
-      if (!quickSensorDoc(sd) && !validateSensorDoc(sd)) return void describe(validateSensorDoc.errors, `line ${l.no}: sensor `).forEach(problem);
+      if (!validateHeader(value)) throw new RegistryError(file, describe(validateHeader.errors, `line ${no}: header `));
+      c = checkHeader({ ...value, sensors: [] }, `line ${no}: header `);
+      const r = new Registry(file, { ...value, sensors: [] });
+      c.seen = { has: (id) => r.byId.has(id), add: () => undefined };
+      registry = r;
+    };
+    const take = (no: number, text: string): void => {
+      if (registry === undefined) return header(no, text);
+      let sd: unknown;
+      try {
+        sd = JSON.parse(text);
+      } catch (err) {
+        return void problem(jsonProblem(no, err));
+      }
+      // The hand-written check for the common shape first; Ajv (all errors) only for the rest.
+      if (!isSensorDocShape(sd) && !validateSensorDoc(sd)) return void describe(validateSensorDoc.errors, `line ${no}: sensor `).forEach(problem);
       const before = c!.problems.length;
-      checkSensor(sd, `line ${l.no} (${sd.id})`, c!);
+      checkSensor(sd, `line ${no} (${sd.id})`, c!);
       if (c!.problems.length === before) registry.addSensorDoc(sd);
     };
     const finish = (): Registry => {
@@ -229,18 +246,21 @@ export class Registry {
       if (c!.problems.length) throw new RegistryError(file, c!.problems);
       return registry;
     };
-    if (Symbol.asyncIterator in lines) {
+    let no = 0;
+    if (Symbol.asyncIterator in blocks) {
       return (async () => {
-        for await (const chunk of lines) for (const l of chunk) take(l);
+        for await (const text of blocks) no = eachLine(text, no, take);
         return finish();
       })();
     }
-    for (const l of lines) take(l);
+    for (const text of blocks) no = eachLine(text, no, take);
     return finish();
   }
 
+  /** A validated, checked line of this registry's own file (RG8): its objects become the Sensor's. */
   private addSensorDoc(sd: SensorDocT): void {
-    this.byId.set(sd.id, buildSensor(sd, this.districtsByCode.get(sd.district) as District));
+    const gateway = sd.gateway === undefined ? undefined : (this.gatewaysById.get(sd.gateway)?.id ?? sd.gateway);
+    this.byId.set(sd.id, buildSensor(sd, this.districtsByCode.get(sd.district) as District, true, gateway));
     if (sd.disabled) this.disabledSensors.add(sd.id);
   }
 
@@ -399,7 +419,9 @@ export class Registry {
   /** A file's text as a document (YAML, or the NDJSON lines of RG8); not validated. */
   static documentOf(text: string, file: string): RegistryDocT {
     if (!isLineFile(file)) return YAML.parse(text) as RegistryDocT;
-    const [head, ...rest] = [...textLines(text)].map((l) => JSON.parse(l.text) as Record<string, unknown>);
+    const all: Record<string, unknown>[] = [];
+    eachLine(text, 0, (_no, line) => void all.push(JSON.parse(line) as Record<string, unknown>));
+    const [head, ...rest] = all;
     const { format: _f, version: _v, ...header } = head ?? {};
     return { ...(header as Omit<RegistryDocT, 'sensors'>), sensors: rest as SensorDocT[] };
   }
