@@ -83,7 +83,7 @@ describe('NDJSON registry for large fleets (RG8)', () => {
     );
   });
 
-  it('streams a file larger than its 1 MiB read chunks: lines split across chunks are whole', async () => {
+  it('streams a file many times larger than its 32 KiB read chunks: lines (and characters) split across chunks are whole', async () => {
     const t = temp();
     try {
       const sensors: SensorDocT[] = Array.from({ length: 12_000 }, (_, i) => ({ id: `big-${i}`, kind: 'parking', name: { 'zh-TW': `停車場 ${'長'.repeat(i % 97)}`, en: `Car park ${i}` }, district: '68000010', location: { lat: 24.9, lon: 121.2 }, params: { capacity: i + 1 } }));
