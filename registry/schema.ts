@@ -95,6 +95,7 @@ export type IntegrationDocT = Static<typeof IntegrationDoc>;
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/u;
 const SCRYPT = /^scrypt\$/u;
+const OPTIONAL = new Set(['intervalSeconds', 'tags', 'gateway', 'secretHash', 'disabled']);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
@@ -135,6 +136,8 @@ export function isSensorDocShape(v: unknown): v is SensorDocT {
   let required = 0;
   for (const k in v) {
     const x = v[k];
+    // as Ajv: an optional field whose value is undefined is absent (JSON never makes one)
+    if (x === undefined && OPTIONAL.has(k)) continue;
     switch (k) {
       case 'id':
         if (typeof x !== 'string' || !ID.test(x)) return false;
