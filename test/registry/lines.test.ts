@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import YAML from 'yaml';
 import { Registry, RegistryError, RegistryWriter, type RegistryDocT, type SensorDocT } from '../../registry/index.ts';
-import { renderLines } from '../../registry/lines.ts';
+import { eachLine, fileBlocks, renderLines } from '../../registry/lines.ts';
 
 const run = promisify(execFile);
 const DISTRICTS = [
@@ -166,6 +166,51 @@ describe('NDJSON registry for large fleets (RG8)', () => {
       assert.deepEqual(entries(c!), entries(a!));
       writeFileSync(path.join(t.dir, 'bad.yaml'), YAML.stringify({ ...doc, sensors: [{ ...doc.sensors[0], district: 'nowhere' }] }));
       await assert.rejects(run(process.execPath, ['--import', 'tsx', cli, 'registry', 'convert', path.join(t.dir, 'bad.yaml'), path.join(t.dir, 'd.ndjson')]), /unknown district code/);
+    } finally {
+      t.done();
+    }
+  });
+});
+
+describe('NDJSON line reading (RG8: fileBlocks, eachLine)', () => {
+  /** The non-empty lines of a text with their 1-based numbers, the plain way. */
+  const reference = (text: string) =>
+    text
+      .split('\n')
+      .map((l, i) => [i + 1, l.endsWith('\r') ? l.slice(0, -1) : l] as const)
+      .filter(([, l]) => l.trim() !== '');
+  const piece = fc.oneof(
+    fc.string({ maxLength: 6, unit: fc.constantFrom('a', '{', '}', ' ', '\t', '\u00a0', '\ufeff', '\u3000', '感', '測', '🌧', 'é', '\r', '\n', '\r\n') }),
+    fc.constantFrom('\n', '\n\n', '\r\n', '   \n', '\u3000\n'),
+  );
+  const textArb = fc.array(piece, { maxLength: 40 }).map((p) => p.join(''));
+
+  it('walks the same numbered non-empty lines as a plain split, from text', () => {
+    fc.assert(
+      fc.property(textArb, (text) => {
+        const got: (readonly [number, string])[] = [];
+        const last = eachLine(text, 0, (no, line) => void got.push([no, line]));
+        assert.deepEqual(got, reference(text));
+        assert.equal(last, text.split('\n').length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('streams a file to the same lines whatever the read and block sizes: a line or a character cut by a boundary stays whole', async () => {
+    const t = temp();
+    try {
+      await fc.assert(
+        fc.asyncProperty(textArb, fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 9 }), async (text, read, block) => {
+          const file = path.join(t.dir, 'f.ndjson');
+          writeFileSync(file, text);
+          const got: (readonly [number, string])[] = [];
+          let no = 0;
+          for await (const b of fileBlocks(file, { read, block })) no = eachLine(b, no, (n, line) => void got.push([n, line]));
+          assert.deepEqual(got, reference(text));
+        }),
+        { numRuns: 300 },
+      );
     } finally {
       t.done();
     }
