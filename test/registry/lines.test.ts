@@ -216,3 +216,64 @@ describe('NDJSON line reading (RG8: fileBlocks, eachLine)', () => {
     }
   });
 });
+
+describe('NDJSON registry writes (RG8: file-worker, lines kept as read)', () => {
+  it('generated edits: untouched lines stay byte for byte and in order, lines cut by the 1 MiB reads stay whole, CRLF and blank lines become plain lines, the file reloads to the live state', async () => {
+    const edit = fc.oneof(
+      fc.record({ op: fc.constant('patch' as const), at: fc.nat(), capacity: fc.integer({ min: 1, max: 999 }) }),
+      fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
+      fc.record({ op: fc.constant('add' as const), pad: fc.constantFrom(0, 5, 120_000) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(0, 3, 120_000), { minLength: 1, maxLength: 25 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.array(fc.array(edit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+        async (pads, eol, blanks, rounds) => {
+          const t = temp();
+          try {
+            const mk = (id: string, pad: number): SensorDocT => ({ id, kind: 'parking', name: { 'zh-TW': `停${'車'.repeat(pad)}`, en: 'P' }, district: '68000010', location: { lat: 24.9, lon: 121.2 }, params: { capacity: 1 } });
+            const doc: RegistryDocT = { districts: DISTRICTS, sensors: pads.map((p, i) => mk(`w-${i}`, p)) };
+            const [header, ...sensorLines] = renderLines(doc).trimEnd().split('\n');
+            const file = path.join(t.dir, 'registry.ndjson');
+            writeFileSync(file, [header, ...sensorLines.flatMap((l, i) => (blanks && i % 3 === 1 ? ['', '  ', l] : [l]))].join(eol) + (blanks ? '' : eol));
+            const original = new Map(sensorLines.map((l) => [(JSON.parse(l) as SensorDocT).id, l]));
+            const registry = await Registry.load(file);
+            const writer = new RegistryWriter(registry);
+            const touched = new Set<string>();
+            let added = 0;
+            for (const round of rounds) {
+              for (const e of round) {
+                const ids = [...registry.sensors()].map((s) => s.id);
+                if (e.op === 'add') {
+                  const id = `n-${added++}`;
+                  touched.add(id);
+                  await writer.submit([{ kind: 'sensor', op: 'add', entry: mk(id, e.pad) }]);
+                } else if (ids.length) {
+                  const id = ids[e.at % ids.length]!;
+                  touched.add(id);
+                  await writer.submit([e.op === 'delete' ? { kind: 'sensor', op: 'delete', id } : { kind: 'sensor', op: 'patch', id, patch: { params: { capacity: e.capacity } } }]);
+                }
+              }
+            }
+            await writer.close();
+            const text = readFileSync(file, 'utf8');
+            assert.ok(text.endsWith('\n') && !text.includes('\r') && !text.includes('\n\n'), 'plain lines, one newline each');
+            const lines = text.slice(0, -1).split('\n');
+            assert.equal(lines[0], header);
+            const live = [...registry.sensors()].map((s) => s.id);
+            assert.deepEqual(lines.slice(1).map((l) => (JSON.parse(l) as SensorDocT).id), live, 'one line per live sensor, in order');
+            lines.slice(1).forEach((l, i) => {
+              if (!touched.has(live[i]!)) assert.equal(l, original.get(live[i]!), `untouched line of ${live[i]} as written`);
+            });
+            assert.deepEqual(entries(await Registry.load(file)), entries(registry));
+          } finally {
+            t.done();
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});
