@@ -98,10 +98,19 @@ const NL = 10;
 const NEWLINE = Buffer.from('\n');
 let lineDoc; // { header, sensors: Map<id, Buffer of the line, without its '\n'> }
 
+const ID_PREFIX = Buffer.from('{"id":"');
+/** The bytes allowed in an id ([A-Za-z0-9._-], schema.ts). */
+const ID_BYTE = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-') ID_BYTE[c.charCodeAt(0)] = 1;
+
 function lineId(line) {
-  // Our own files start every entry with its id (an id is [A-Za-z0-9._-], schema.ts); anything else is parsed.
-  const m = /^\{"id":"([A-Za-z0-9._-]{1,64})"/.exec(line.toString('latin1', 0, 80));
-  return m ? m[1] : JSON.parse(line.toString('utf8')).id;
+  // Our own files start every entry with its id, read here from the bytes; anything else is parsed.
+  if (line.length > 9 && line.compare(ID_PREFIX, 0, 7, 0, 7) === 0) {
+    let j = 7;
+    while (j < line.length && j < 71 && ID_BYTE[line[j]] === 1) j++;
+    if (j > 7 && line[j] === 0x22) return line.toString('latin1', 7, j);
+  }
+  return JSON.parse(line.toString('utf8')).id;
 }
 
 async function readLines(file) {

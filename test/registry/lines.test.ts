@@ -218,7 +218,7 @@ describe('NDJSON line reading (RG8: fileBlocks, eachLine)', () => {
 });
 
 describe('NDJSON registry writes (RG8: file-worker, lines kept as read)', () => {
-  it('generated edits: untouched lines stay byte for byte and in order, lines cut by the 1 MiB reads stay whole, CRLF and blank lines become plain lines, the file reloads to the live state', async () => {
+  it('generated edits: untouched lines stay byte for byte and in order, lines cut by the 1 MiB reads stay whole, CRLF and blank lines become plain lines, a line not starting with its id is found too, the file reloads to the live state', async () => {
     const edit = fc.oneof(
       fc.record({ op: fc.constant('patch' as const), at: fc.nat(), capacity: fc.integer({ min: 1, max: 999 }) }),
       fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
@@ -235,7 +235,9 @@ describe('NDJSON registry writes (RG8: file-worker, lines kept as read)', () => 
           try {
             const mk = (id: string, pad: number): SensorDocT => ({ id, kind: 'parking', name: { 'zh-TW': `停${'車'.repeat(pad)}`, en: 'P' }, district: '68000010', location: { lat: 24.9, lon: 121.2 }, params: { capacity: 1 } });
             const doc: RegistryDocT = { districts: DISTRICTS, sensors: pads.map((p, i) => mk(`w-${i}`, p)) };
-            const [header, ...sensorLines] = renderLines(doc).trimEnd().split('\n');
+            const [header, ...rendered] = renderLines(doc).trimEnd().split('\n');
+            // every third line not starting with its id (the worker then parses it for the id)
+            const sensorLines = rendered.map((l, i) => (i % 3 === 2 ? JSON.stringify((({ id, ...rest }) => ({ ...rest, id }))(JSON.parse(l) as SensorDocT)) : l));
             const file = path.join(t.dir, 'registry.ndjson');
             writeFileSync(file, [header, ...sensorLines.flatMap((l, i) => (blanks && i % 3 === 1 ? ['', '  ', l] : [l]))].join(eol) + (blanks ? '' : eol));
             const original = new Map(sensorLines.map((l) => [(JSON.parse(l) as SensorDocT).id, l]));
