@@ -238,6 +238,10 @@ export class Registry {
       }
       // The hand-written check for the common shape first; Ajv (all errors) only for the rest.
       if (!isSensorDocShape(sd) && !validateSensorDoc(sd)) return void describe(validateSensorDoc.errors, `line ${no}: sensor `).forEach(problem);
+      // The kind registry's own (internalized) string for a known kind: the kind lookups that
+      // follow (checks, params validator, defaults) then hit V8's fast path, and every Sensor
+      // of a kind shares one string.
+      if (isSensorKind(sd.kind)) sd.kind = kindOf(sd.kind).kind;
       const before = c!.problems.length;
       checkSensor(sd, () => `line ${no} (${sd.id})`, c!);
       if (c!.problems.length === before) registry.addSensorDoc(sd);
