@@ -92,3 +92,94 @@ export type RegistryDocT = Static<typeof RegistryDoc>;
 export type SensorDocT = Static<typeof SensorDoc>;
 export type GatewayDocT = Static<typeof GatewayDoc>;
 export type IntegrationDocT = Static<typeof IntegrationDoc>;
+
+const ID = /^[A-Za-z0-9._-]{1,64}$/u;
+const SCRYPT = /^scrypt\$/u;
+const OPTIONAL = new Set(['intervalSeconds', 'tags', 'gateway', 'secretHash', 'disabled']);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+function isLocalized(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  let n = 0;
+  for (const k in v) {
+    if ((k !== 'zh-TW' && k !== 'en') || !isText(v[k])) return false;
+    n++;
+  }
+  return n === 2;
+}
+
+function isLocation(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  let n = 0;
+  for (const k in v) {
+    const x = v[k];
+    if (typeof x !== 'number') return false;
+    if (k === 'lat') {
+      if (!(x >= -90 && x <= 90)) return false;
+    } else if (k !== 'lon' || !(x >= -180 && x <= 180)) return false;
+    n++;
+  }
+  return n === 2;
+}
+
+/**
+ * RG8 The fast path of a sensor line: true only for a document `SensorDoc` (above) accepts,
+ * checked by hand in one pass over its keys, so that a 1,000,000-line registry does not run the
+ * generated validator per line. It may say false to a valid document (anything unusual):
+ * the caller then asks Ajv, which also words the errors. It must never say true to a document
+ * Ajv rejects (property test in test/registry/sensor-shape.test.ts); a change to `SensorDoc`
+ * needs the same change here (the test pins the schema it was written against).
+ */
+export function isSensorDocShape(v: unknown): v is SensorDocT {
+  if (!isObject(v)) return false;
+  let required = 0;
+  for (const k in v) {
+    const x = v[k];
+    // as Ajv: an optional field whose value is undefined is absent (JSON never makes one)
+    if (x === undefined && OPTIONAL.has(k)) continue;
+    switch (k) {
+      case 'id':
+        if (typeof x !== 'string' || !ID.test(x)) return false;
+        required++;
+        break;
+      case 'kind':
+      case 'district':
+        if (!isText(x)) return false;
+        required++;
+        break;
+      case 'name':
+        if (!isLocalized(x)) return false;
+        required++;
+        break;
+      case 'location':
+        if (!isLocation(x)) return false;
+        required++;
+        break;
+      case 'params':
+        if (!isObject(x)) return false;
+        required++;
+        break;
+      case 'intervalSeconds':
+        if (!Number.isInteger(x) || (x as number) < 1 || (x as number) > 86_400) return false;
+        break;
+      case 'tags':
+        if (!Array.isArray(x)) return false;
+        // an index loop, not every(): a hole is undefined for Ajv, and not a string
+        for (let i = 0; i < x.length; i++) if (!isText(x[i])) return false;
+        break;
+      case 'gateway':
+        if (typeof x !== 'string' || !ID.test(x)) return false;
+        break;
+      case 'secretHash':
+        if (typeof x !== 'string' || !SCRYPT.test(x)) return false;
+        break;
+      case 'disabled':
+        if (typeof x !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 6;
+}

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import YAML from 'yaml';
 import { Registry, RegistryError, RegistryWriter, type RegistryDocT, type SensorDocT } from '../../registry/index.ts';
-import { renderLines } from '../../registry/lines.ts';
+import { eachLine, fileBlocks, renderLines } from '../../registry/lines.ts';
 
 const run = promisify(execFile);
 const DISTRICTS = [
@@ -83,7 +83,7 @@ describe('NDJSON registry for large fleets (RG8)', () => {
     );
   });
 
-  it('streams a file larger than its 1 MiB read chunks: lines split across chunks are whole', async () => {
+  it('streams a file many times larger than its 32 KiB read chunks: lines (and characters) split across chunks are whole', async () => {
     const t = temp();
     try {
       const sensors: SensorDocT[] = Array.from({ length: 12_000 }, (_, i) => ({ id: `big-${i}`, kind: 'parking', name: { 'zh-TW': `停車場 ${'長'.repeat(i % 97)}`, en: `Car park ${i}` }, district: '68000010', location: { lat: 24.9, lon: 121.2 }, params: { capacity: i + 1 } }));
@@ -169,5 +169,113 @@ describe('NDJSON registry for large fleets (RG8)', () => {
     } finally {
       t.done();
     }
+  });
+});
+
+describe('NDJSON line reading (RG8: fileBlocks, eachLine)', () => {
+  /** The non-empty lines of a text with their 1-based numbers, the plain way. */
+  const reference = (text: string) =>
+    text
+      .split('\n')
+      .map((l, i) => [i + 1, l.endsWith('\r') ? l.slice(0, -1) : l] as const)
+      .filter(([, l]) => l.trim() !== '');
+  const piece = fc.oneof(
+    fc.string({ maxLength: 6, unit: fc.constantFrom('a', '{', '}', ' ', '\t', '\u00a0', '\ufeff', '\u3000', '感', '測', '🌧', 'é', '\r', '\n', '\r\n') }),
+    fc.constantFrom('\n', '\n\n', '\r\n', '   \n', '\u3000\n'),
+  );
+  const textArb = fc.array(piece, { maxLength: 40 }).map((p) => p.join(''));
+
+  it('walks the same numbered non-empty lines as a plain split, from text', () => {
+    fc.assert(
+      fc.property(textArb, (text) => {
+        const got: (readonly [number, string])[] = [];
+        const last = eachLine(text, 0, (no, line) => void got.push([no, line]));
+        assert.deepEqual(got, reference(text));
+        assert.equal(last, text.split('\n').length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('streams a file to the same lines whatever the read and block sizes: a line or a character cut by a boundary stays whole', async () => {
+    const t = temp();
+    try {
+      await fc.assert(
+        fc.asyncProperty(textArb, fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 9 }), async (text, read, block) => {
+          const file = path.join(t.dir, 'f.ndjson');
+          writeFileSync(file, text);
+          const got: (readonly [number, string])[] = [];
+          let no = 0;
+          for await (const b of fileBlocks(file, { read, block })) no = eachLine(b, no, (n, line) => void got.push([n, line]));
+          assert.deepEqual(got, reference(text));
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      t.done();
+    }
+  });
+});
+
+describe('NDJSON registry writes (RG8: file-worker, lines kept as read)', () => {
+  it('generated edits: untouched lines stay byte for byte and in order, lines cut by the 1 MiB reads stay whole, CRLF and blank lines become plain lines, a line not starting with its id is found too, the file reloads to the live state', async () => {
+    const edit = fc.oneof(
+      fc.record({ op: fc.constant('patch' as const), at: fc.nat(), capacity: fc.integer({ min: 1, max: 999 }) }),
+      fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
+      fc.record({ op: fc.constant('add' as const), pad: fc.constantFrom(0, 5, 120_000) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(0, 3, 120_000), { minLength: 1, maxLength: 25 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.array(fc.array(edit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+        async (pads, eol, blanks, rounds) => {
+          const t = temp();
+          try {
+            const mk = (id: string, pad: number): SensorDocT => ({ id, kind: 'parking', name: { 'zh-TW': `停${'車'.repeat(pad)}`, en: 'P' }, district: '68000010', location: { lat: 24.9, lon: 121.2 }, params: { capacity: 1 } });
+            const doc: RegistryDocT = { districts: DISTRICTS, sensors: pads.map((p, i) => mk(`w-${i}`, p)) };
+            const [header, ...rendered] = renderLines(doc).trimEnd().split('\n');
+            // every third line not starting with its id (the worker then parses it for the id)
+            const sensorLines = rendered.map((l, i) => (i % 3 === 2 ? JSON.stringify((({ id, ...rest }) => ({ ...rest, id }))(JSON.parse(l) as SensorDocT)) : l));
+            const file = path.join(t.dir, 'registry.ndjson');
+            writeFileSync(file, [header, ...sensorLines.flatMap((l, i) => (blanks && i % 3 === 1 ? ['', '  ', l] : [l]))].join(eol) + (blanks ? '' : eol));
+            const original = new Map(sensorLines.map((l) => [(JSON.parse(l) as SensorDocT).id, l]));
+            const registry = await Registry.load(file);
+            const writer = new RegistryWriter(registry);
+            const touched = new Set<string>();
+            let added = 0;
+            for (const round of rounds) {
+              for (const e of round) {
+                const ids = [...registry.sensors()].map((s) => s.id);
+                if (e.op === 'add') {
+                  const id = `n-${added++}`;
+                  touched.add(id);
+                  await writer.submit([{ kind: 'sensor', op: 'add', entry: mk(id, e.pad) }]);
+                } else if (ids.length) {
+                  const id = ids[e.at % ids.length]!;
+                  touched.add(id);
+                  await writer.submit([e.op === 'delete' ? { kind: 'sensor', op: 'delete', id } : { kind: 'sensor', op: 'patch', id, patch: { params: { capacity: e.capacity } } }]);
+                }
+              }
+            }
+            await writer.close();
+            const text = readFileSync(file, 'utf8');
+            assert.ok(text.endsWith('\n') && !text.includes('\r') && !text.includes('\n\n'), 'plain lines, one newline each');
+            const lines = text.slice(0, -1).split('\n');
+            assert.equal(lines[0], header);
+            const live = [...registry.sensors()].map((s) => s.id);
+            assert.deepEqual(lines.slice(1).map((l) => (JSON.parse(l) as SensorDocT).id), live, 'one line per live sensor, in order');
+            lines.slice(1).forEach((l, i) => {
+              if (!touched.has(live[i]!)) assert.equal(l, original.get(live[i]!), `untouched line of ${live[i]} as written`);
+            });
+            assert.deepEqual(entries(await Registry.load(file)), entries(registry));
+          } finally {
+            t.done();
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 });
