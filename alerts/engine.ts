@@ -466,8 +466,10 @@ export class ConfigurableAlertEngine {
       items.push({ rule, ev, state, slot });
     }
     // Exact-length arrays, and one shared empty list (push-grown arrays kept spare capacity: 577 B per sensor at 200,000).
-    const ticking = items.filter((i) => i.ev.onTick !== undefined);
-    const entry: Entry = { sensor, items: items.slice(), tickItems: ticking.length === 0 ? NO_ITEMS : ticking.length === items.length ? ticking : ticking.slice() };
+    const exact = items.slice();
+    const ticking = exact.filter((i) => i.ev.onTick !== undefined);
+    // When every item ticks, the tick list is the item list itself.
+    const entry: Entry = { sensor, items: exact, tickItems: ticking.length === 0 ? NO_ITEMS : ticking.length === exact.length ? exact : ticking.slice() };
     this.entries.set(sensor.id, entry);
     return entry;
   }
